@@ -1,0 +1,1 @@
+"""The `grids` command: thin commands over the services."""

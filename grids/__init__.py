@@ -1,0 +1,1 @@
+"""The grid-management domain and its storage."""

@@ -1,0 +1,30 @@
+"""Tables of the service, one module per aggregate; `Base.metadata` is what migrations mirror."""
+
+from grids.models.base import Base
+from grids.models.boundaries import Generation, Grid, GridPart, HouseholdBlock
+from grids.models.cases import Case, CaseEvent, CaseIntakeKey
+from grids.models.catalogue import CaseCategory, Platform
+from grids.models.divisions import Division, DivisionPart
+from grids.models.people import DutyWindow, Person, Worker, WorkerAssignment
+from grids.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Case",
+    "CaseCategory",
+    "CaseEvent",
+    "CaseIntakeKey",
+    "Division",
+    "DivisionPart",
+    "DutyWindow",
+    "Generation",
+    "Grid",
+    "GridPart",
+    "HouseholdBlock",
+    "Person",
+    "Platform",
+    "User",
+    "Worker",
+    "WorkerAssignment",
+]
