@@ -1,0 +1,1 @@
+"""FastAPI application: routers, authentication, and the mapping of domain errors to HTTP."""

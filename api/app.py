@@ -1,0 +1,38 @@
+"""The application factory: `uvicorn --factory api.app:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import add_exception_handlers
+from api.routers import catalogue, divisions, health, users
+from api.settings import ApiSettings
+from grids.db import make_engine, session_factory
+from grids.embedded import resolve_database_url
+
+
+def create_app(settings: ApiSettings | None = None, *, database_url: str | None = None) -> FastAPI:
+    """Build the app; the engine is created in the lifespan and disposed on exit, never at import."""
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(database_url or resolve_database_url(settings.database), pool_size=settings.pool_size)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="网格管理 Grid management — four platforms (四个平台)",
+        version="0.1.0",
+        description="Grids, cases and map layers for township governance in Lishui (丽水).",
+        lifespan=lifespan,
+    )
+    add_exception_handlers(app)
+    for module in (health, users, divisions, catalogue):
+        app.include_router(module.router)
+    return app
