@@ -18,7 +18,9 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(database_url or resolve_database_url(settings.database), pool_size=settings.pool_size)
+        engine = make_engine(
+            database_url or resolve_database_url(settings.database), pool_size=settings.pool_size
+        )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:

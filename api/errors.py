@@ -50,11 +50,20 @@ TITLES = {
 }
 
 
-def problem(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """A problem-details response."""
-    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
-                            "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -63,7 +72,7 @@ def problem(status: int, detail: str, *, errors: list[dict[str, Any]] | None = N
 def _status_of(exc: GridsError) -> int:
     for cls in type(exc).__mro__:
         if cls in DEFAULT_STATUS_CODES:
-            return DEFAULT_STATUS_CODES[cls]  # type: ignore[index]
+            return DEFAULT_STATUS_CODES[cls]
     return 400
 
 
@@ -83,7 +92,11 @@ def _location(loc: tuple[Any, ...]) -> str:
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _location(tuple(e.get("loc", ()))), "in": str(e.get("loc", ("?",))[0]), "message": e.get("msg")}
+        {
+            "field": _location(tuple(e.get("loc", ()))),
+            "in": str(e.get("loc", ("?",))[0]),
+            "message": e.get("msg"),
+        }
         for e in exc.errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])

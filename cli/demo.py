@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from cli.serve import HostOpt, PortOpt, run_server
 from grids.db import make_engine, session_factory, transaction
@@ -28,7 +28,9 @@ def demo(
 ) -> None:
     """Start the database, migrate, load the demo city 示范市, print demo tokens, and serve the API."""
     if scale not in SCALES:
-        raise InvalidInput(f"--scale {scale!r} is not one of {', '.join(SCALES)} (规模参数有误)", field="scale")
+        raise InvalidInput(
+            f"--scale {scale!r} is not one of {', '.join(SCALES)} (规模参数有误)", field="scale"
+        )
     settings = DatabaseSettings()
     if settings.database_url is None:
         out.print(f"数据库 database: embedded PostGIS under {settings.home}")
@@ -39,7 +41,7 @@ def demo(
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(step: str, done: int, total: int) -> None:
             if step not in tasks:
@@ -49,13 +51,16 @@ def demo(
         summary = load_demo(engine, seed=seed, scale=scale, progress=progress)
     with transaction(session_factory(engine)) as db:
         accounts = create_demo_accounts(
-            db, city_code=summary.city_code, county_codes=summary.county_codes, township_codes=summary.township_codes
+            db,
+            city_code=summary.city_code,
+            county_codes=summary.county_codes,
+            township_codes=summary.township_codes,
         )
     engine.dispose()
     out.print(
-        f"示范市 demo city loaded in {summary.seconds:.1f} s: {summary.counties} counties, {summary.townships} "
-        f"townships, {summary.villages} villages, {summary.grids} grids, {summary.workers} workers, "
-        f"{summary.cases} cases"
+        f"示范市 demo city loaded in {summary.seconds:.1f} s: {summary.counties} counties, "
+        f"{summary.townships} townships, {summary.villages} villages, {summary.grids} grids, "
+        f"{summary.workers} workers, {summary.cases} cases"
     )
     out.print("演示账号 demo accounts (user, role, scope, token):")
     for a in accounts:  # plain lines: a table would fold the tokens in a narrow terminal

@@ -1,7 +1,8 @@
-"""Entry point of the `grids` command; domain errors become one line and exit code 2."""
+"""Entry point of the `grids` command: any error becomes one readable line and exit code 2."""
 
 import sys
 
+import click
 import typer
 from rich.console import Console
 
@@ -23,10 +24,23 @@ app.command("serve")(serve.serve)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _fail(message: str) -> None:
+    _err.print(f"[bold red]错误 error:[/] {message}")
+    sys.exit(2)
+
+
 def main() -> None:
-    """Run the command line, turning any domain error into one readable line."""
+    """Run the command line, turning usage and domain errors into one line with exit code 2."""
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
+    except click.UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{where}")
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except click.Abort:
+        _err.print("已中止 aborted")
+        sys.exit(130)
     except GridsError as exc:
-        _err.print(f"[bold red]错误 error:[/] {exc.message}")
-        sys.exit(2)
+        _fail(exc.message)
+    sys.exit(code if isinstance(code, int) else 0)

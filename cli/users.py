@@ -19,7 +19,9 @@ out = Console(highlight=False)
 def add(
     name: Annotated[str, typer.Argument(help="user name")],
     role: Annotated[str, typer.Option(help="admin, planner, dispatcher, leader, worker or integration")],
-    scope: Annotated[str, typer.Option(help="division code (3311, 331102 … padded to 12 digits) or * for all")],
+    scope: Annotated[
+        str, typer.Option(help="division code (3311, 331102 … padded to 12 digits) or * for all")
+    ],
     platform: Annotated[str | None, typer.Option(help="governance, market, enforcement or services")] = None,
 ) -> None:
     """Add a user with a role and a jurisdiction."""

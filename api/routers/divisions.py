@@ -29,7 +29,10 @@ def divisions(
         db, caller=caller, level=level, parent_code=parent_code, limit=limit, offset=offset
     )
     return DivisionPage(
-        items=[DivisionPublic.model_validate(r) for r in rows], number_matched=total, limit=limit, offset=offset
+        items=[DivisionPublic.model_validate(r) for r in rows],
+        number_matched=total,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -16,13 +16,17 @@ AdminDep = Annotated[Principal, Depends(require("admin"))]
 
 
 def _public(user: User) -> UserPublic:
-    return UserPublic(name=user.name, role=user.role, scope=user.scope_code or "*", platform=user.platform_code)
+    return UserPublic(
+        name=user.name, role=user.role, scope=user.scope_code or "*", platform=user.platform_code
+    )
 
 
 @router.get("/me", response_model=MePublic, summary="Who am I")
 def me(caller: PrincipalDep) -> MePublic:
     """The caller's role, jurisdiction and platform."""
-    return MePublic(name=caller.name, role=caller.role, scope=caller.scope_code or "*", platform=caller.platform_code)
+    return MePublic(
+        name=caller.name, role=caller.role, scope=caller.scope_code or "*", platform=caller.platform_code
+    )
 
 
 @router.get("/users", response_model=list[UserPublic], summary="List users (admin)")
@@ -31,7 +35,9 @@ def users(db: SessionDep, caller: AdminDep) -> list[UserPublic]:
     return [_public(u) for u in list_users(db, scope_code=caller.scope_code)]
 
 
-@router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED, summary="Add a user (admin)")
+@router.post(
+    "/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED, summary="Add a user (admin)"
+)
 def create_user(body: UserCreate, db: SessionDep, caller: AdminDep) -> UserCreated:
     """Create a user within the admin's jurisdiction and return its first token, shown once."""
     scope = scope_code(body.scope)

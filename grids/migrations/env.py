@@ -10,7 +10,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def _include(obj, name, type_, reflected, compare_to):
     # PostGIS' own tables and tiger/topology schemas are not ours.
     if type_ == "table" and name in {"spatial_ref_sys"}:
         return False
@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -584,7 +584,7 @@ def upgrade() -> None:
         "platforms", sa.column("code"), sa.column("name_zh"), sa.column("name_en"), sa.column("lead_office")
     )
     op.bulk_insert(
-        platforms, [dict(zip(("code", "name_zh", "name_en", "lead_office"), p)) for p in PLATFORMS]
+        platforms, [dict(zip(("code", "name_zh", "name_en", "lead_office"), p, strict=True)) for p in PLATFORMS]
     )
     op.execute((SQL / "integrity.sql").read_text(encoding="utf-8"))
 
