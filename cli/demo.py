@@ -67,4 +67,4 @@ def demo(
         print(f"{a.name:<28} {a.role:<11} {a.scope_code} {a.token}")
     out.print(f'try: curl -H "Authorization: Bearer {accounts[0].token}" http://{host}:{port}/me')
     if serve:
-        run_server(host, port, url)
+        run_server(host, port)

@@ -43,9 +43,7 @@ def add_user(
     if not name or len(name) > 100:
         raise InvalidInput("name must be 1–100 characters (用户名长度须为1–100个字符)", field="name")
     if role not in USER_ROLES:
-        raise InvalidInput(
-            f"role {role!r} is not one of {', '.join(USER_ROLES)} (角色不存在)", field="role"
-        )
+        raise InvalidInput(f"role {role!r} is not one of {', '.join(USER_ROLES)} (角色不存在)", field="role")
     if platform_code is not None and platform_code not in PLATFORMS:
         raise InvalidInput(
             f"platform {platform_code!r} is not one of {', '.join(PLATFORMS)} (平台不存在)", field="platform"
@@ -112,6 +110,4 @@ def list_users(session: Session, *, scope_code: str | None) -> list[User]:
 def require_role(caller: Principal, *roles: str) -> None:
     """Refuse a caller whose role is not among `roles`."""
     if caller.role not in roles:
-        raise Forbidden(
-            f"role {caller.role} may not do this; allowed: {', '.join(roles)} (当前角色无此权限)"
-        )
+        raise Forbidden(f"role {caller.role} may not do this; allowed: {', '.join(roles)} (当前角色无此权限)")

@@ -121,7 +121,9 @@ def demo(server: Server, schema_template: str) -> Demo:
         summary = load_demo(engine, seed=20231, scale="small", as_of=DEMO_AS_OF)
         with transaction(session_factory(engine)) as db:
             accounts = create_demo_accounts(
-                db, city_code=summary.city_code, county_codes=summary.county_codes,
+                db,
+                city_code=summary.city_code,
+                county_codes=summary.county_codes,
                 township_codes=summary.township_codes,
             )
     finally:

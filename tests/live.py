@@ -22,7 +22,9 @@ def free_port() -> int:
 def live_server(database_url: str) -> Iterator[str]:
     """Serve the app on `database_url`; yields its base URL and stops it on exit."""
     port = free_port()
-    config = uvicorn.Config(create_app(database_url=database_url), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(database_url=database_url), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

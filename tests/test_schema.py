@@ -161,8 +161,11 @@ def test_edge_sharing_grids_both_succeed_concurrently(conn, database_url: str) -
 @pytest.mark.parametrize(
     ("code", "ewkt", "reason"),
     [
-        (VILLAGE + "001", "SRID=4490;MULTIPOLYGON(((119.9 28.4,119.91 28.41,119.91 28.4,119.9 28.41,119.9 28.4)))",
-         "invalid geometry"),
+        (
+            VILLAGE + "001",
+            "SRID=4490;MULTIPOLYGON(((119.9 28.4,119.91 28.41,119.91 28.4,119.9 28.41,119.9 28.4)))",
+            "invalid geometry",
+        ),
         (VILLAGE + "001", "SRID=4490;LINESTRING(119.9 28.4,119.91 28.41)", "not a MultiPolygon"),
         ("99010100100", square(119.9, 28.4, 119.91, 28.41), "not 15 digits"),
         ("990101001002001", square(119.9, 28.4, 119.91, 28.41), "not numbered under its village"),
@@ -197,7 +200,9 @@ def test_activation_refuses_nested_scope_and_overlap_with_other_active(conn) -> 
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE generations SET status = 'retired', retired_at = now() WHERE id = 1")
         cur.execute("UPDATE generations SET status = 'active', activated_at = now() WHERE id = 2")
-        cur.execute("SELECT count(*) FROM grid_parts p JOIN grids g ON g.id = p.grid_id WHERE g.generation_id = 2")
+        cur.execute(
+            "SELECT count(*) FROM grid_parts p JOIN grids g ON g.id = p.grid_id WHERE g.generation_id = 2"
+        )
         assert cur.fetchone()[0] >= 1
 
 
@@ -213,8 +218,10 @@ def test_subdivided_parts_follow_the_grid(conn) -> None:
     """Reshaping a grid replaces its subdivided parts; their union equals the grid."""
     with conn, conn.cursor() as cur:
         insert_grid(cur, 1, VILLAGE + "001", square(119.90, 28.40, 119.91, 28.41))
-        cur.execute("UPDATE grids SET geom = ST_GeomFromEWKT(%s) WHERE code = %s",
-                    (square(119.90, 28.40, 119.905, 28.41), VILLAGE + "001"))
+        cur.execute(
+            "UPDATE grids SET geom = ST_GeomFromEWKT(%s) WHERE code = %s",
+            (square(119.90, 28.40, 119.905, 28.41), VILLAGE + "001"),
+        )
         cur.execute(
             "SELECT ST_Equals(ST_Union(p.geom), g.geom) FROM grid_parts p JOIN grids g ON g.id = p.grid_id GROUP BY g.geom"
         )
@@ -234,7 +241,11 @@ def test_case_events_are_append_only(conn) -> None:
         cur.execute(
             "INSERT INTO case_events (county_code, case_id, actor, action, to_status) VALUES ('990101000000', 1, 'x', 'receive', 'received')"
         )
-    for statement in ("UPDATE case_events SET reason = 'edited'", "DELETE FROM case_events", "TRUNCATE case_events"):
+    for statement in (
+        "UPDATE case_events SET reason = 'edited'",
+        "DELETE FROM case_events",
+        "TRUNCATE case_events",
+    ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege), conn, conn.cursor() as cur:
             cur.execute(statement)
     with conn, conn.cursor() as cur:

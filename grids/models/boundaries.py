@@ -30,7 +30,12 @@ class Generation(Base):
         CheckConstraint("status <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),
         CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_has_time"),
         # One active generation per scope; nested active scopes are refused by trigger.
-        Index("uq_generations_active_scope", "scope_code", unique=True, postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_generations_active_scope",
+            "scope_code",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

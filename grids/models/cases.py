@@ -42,15 +42,20 @@ class Case(Base):
     __table_args__ = (
         one_of("channel", CHANNELS),
         one_of("status", CASE_STATUSES),
-        CheckConstraint(f"assigned_by IS NULL OR assigned_by IN ({', '.join(repr(v) for v in ASSIGNED_BY)})",
-                        name="assigned_by_allowed"),
-        CheckConstraint(f"raw_crs IS NULL OR raw_crs IN ({', '.join(repr(v) for v in RAW_CRS)})",
-                        name="raw_crs_allowed"),
+        CheckConstraint(
+            f"assigned_by IS NULL OR assigned_by IN ({', '.join(repr(v) for v in ASSIGNED_BY)})",
+            name="assigned_by_allowed",
+        ),
+        CheckConstraint(
+            f"raw_crs IS NULL OR raw_crs IN ({', '.join(repr(v) for v in RAW_CRS)})", name="raw_crs_allowed"
+        ),
         CheckConstraint(f"county_code ~ '{DIVISION_CODE}'", name="county_code_format"),
         CheckConstraint("(raw_lon IS NULL) = (raw_lat IS NULL)", name="raw_pair"),
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
         ForeignKeyConstraint(
-            ["county_code", "duplicate_of_id"], ["cases.county_code", "cases.id"], name="fk_cases_duplicate_of"
+            ["county_code", "duplicate_of_id"],
+            ["cases.county_code", "cases.id"],
+            name="fk_cases_duplicate_of",
         ),
         Index("ix_cases_geom", "geom", postgresql_using="gist"),
         Index("ix_cases_status", "county_code", "status"),
@@ -97,7 +102,9 @@ class CaseIntakeKey(Base):
     __table_args__ = (
         one_of("channel", CHANNELS),
         ForeignKeyConstraint(
-            ["county_code", "case_id"], ["cases.county_code", "cases.id"], ondelete="CASCADE",
+            ["county_code", "case_id"],
+            ["cases.county_code", "cases.id"],
+            ondelete="CASCADE",
             name="fk_case_intake_keys_case",
         ),
     )
@@ -114,7 +121,9 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["county_code", "case_id"], ["cases.county_code", "cases.id"], ondelete="CASCADE",
+            ["county_code", "case_id"],
+            ["cases.county_code", "cases.id"],
+            ondelete="CASCADE",
             name="fk_case_events_case",
         ),
         Index("ix_case_events_case", "county_code", "case_id"),

@@ -1,6 +1,6 @@
 """The four platforms and their responsibility lists (权责清单) of case categories."""
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grids.models.base import ESCALATION_LEVELS, PLATFORMS, Base, one_of

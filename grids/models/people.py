@@ -38,9 +38,7 @@ class Worker(Base):
     __tablename__ = "workers"
     __table_args__ = (
         one_of("role", WORKER_ROLES),
-        CheckConstraint(
-            "(role = 'platform_staff') = (platform_code IS NOT NULL)", name="platform_iff_staff"
-        ),
+        CheckConstraint("(role = 'platform_staff') = (platform_code IS NOT NULL)", name="platform_iff_staff"),
         Index("ix_workers_base", "base", postgresql_using="gist"),
     )
 
