@@ -84,7 +84,7 @@ def url() -> None:
 
 
 @app.command()
-def migrate(revision: str = typer.Option("head", help="alembic revision to upgrade to")) -> None:
+def migrate(revision: str = typer.Option("heads", help="alembic revision to upgrade to")) -> None:
     """Upgrade the database schema to the latest (or the given) revision."""
     from grids import migrate as migrations  # alembic is slow to import and only this command needs it
 
