@@ -23,6 +23,21 @@ OFFSET_CRS = {"gcj02", "bd09"}
 NAMED = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 
+_ALIASES = {
+    "gcj02": "gcj02",
+    "gcj": "gcj02",
+    "bd09": "bd09",
+    "bd09ll": "bd09",
+    "baidu": "bd09",
+    "wgs84": "wgs84",
+    "cgcs2000": "cgcs2000",
+    "crs84": "wgs84",
+    "ogc:crs84": "wgs84",
+    "urn:ogc:def:crs:ogc:1.3:crs84": "wgs84",
+    "http://www.opengis.net/def/crs/ogc/1.3/crs84": "wgs84",
+}
+
+
 class UnknownCRS(ValueError):
     """A CRS name neither PROJ nor our GCJ-02/BD-09 support knows."""
 
@@ -30,17 +45,8 @@ class UnknownCRS(ValueError):
 def normalise(name: str) -> str:
     """A canonical spelling of a CRS name: one of NAMED, or `epsg:N` for anything PROJ knows."""
     key = name.strip().lower().replace("-", "").replace("_", "")
-    aliases = {
-        "gcj02": "gcj02",
-        "gcj": "gcj02",
-        "bd09": "bd09",
-        "bd09ll": "bd09",
-        "baidu": "bd09",
-        "wgs84": "wgs84",
-        "cgcs2000": "cgcs2000",
-    }
-    if key in aliases:
-        return aliases[key]
+    if key in _ALIASES:
+        return _ALIASES[key]
     try:
         crs = CRS.from_user_input(name.strip())
     except CRSError as exc:
