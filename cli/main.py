@@ -2,8 +2,9 @@
 
 import sys
 
-import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
 from rich.console import Console
 
 from cli import db, demo, serve, users
@@ -33,14 +34,16 @@ def main() -> None:
     """Run the command line, turning usage and domain errors into one line with exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except click.UsageError as exc:
-        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-        _fail(f"{exc.format_message()}{where}")
-    except click.ClickException as exc:
-        _fail(exc.format_message())
-    except click.Abort:
+    except NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(0)
+    except typer.Abort:
         _err.print("已中止 aborted")
         sys.exit(130)
+    except TyperException as exc:  # typer's own click: usage errors, bad parameters
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        _fail(f"{exc.format_message()}{where}")
     except GridsError as exc:
         _fail(exc.message)
     sys.exit(code if isinstance(code, int) else 0)

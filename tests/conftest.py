@@ -11,17 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-if TYPE_CHECKING:
-    from grids.demo import DemoSummary
-    from grids.demo.accounts import DemoAccount
-
 from grids.db import make_engine, session_factory, transaction
+from grids.demo import DemoSummary, load_demo
+from grids.demo.accounts import DemoAccount, create_demo_accounts
 from grids.embedded import EmbeddedPostgres
 from grids.migrate import upgrade
 
@@ -76,13 +73,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def schema_template(server: Server) -> str:
+def schema_template(server: Server) -> Iterator[str]:
     """A database migrated to head, used as the template of every test database."""
     name = f"grids_template_{os.getpid()}"
     server.drop(name)
     server.execute(f'CREATE DATABASE "{name}"')
     upgrade(server.database(name))
-    return name
+    yield name
+    server.drop(name)
 
 
 @pytest.fixture
@@ -100,8 +98,8 @@ class Demo:
     """The demo city loaded once for the session, with its accounts' tokens."""
 
     template: str
-    summary: "DemoSummary"
-    accounts: dict[str, "DemoAccount"]
+    summary: DemoSummary
+    accounts: dict[str, DemoAccount]
 
     def token(self, name: str) -> str:
         """The bearer token of demo user `name`."""
@@ -109,11 +107,8 @@ class Demo:
 
 
 @pytest.fixture(scope="session")
-def demo(server: Server, schema_template: str) -> Demo:
+def demo(server: Server, schema_template: str) -> Iterator[Demo]:
     """The small demo city with its accounts, in a template database cloned by `demo_url`."""
-    from grids.demo import load_demo
-    from grids.demo.accounts import create_demo_accounts
-
     name = server.clone(schema_template, "grids_demo_template")
     url = server.database(name)
     engine = make_engine(url, pool_size=1)
@@ -128,7 +123,8 @@ def demo(server: Server, schema_template: str) -> Demo:
             )
     finally:
         engine.dispose()
-    return Demo(name, summary, {a.name: a for a in accounts})
+    yield Demo(name, summary, {a.name: a for a in accounts})
+    server.drop(name)
 
 
 @pytest.fixture(scope="module")

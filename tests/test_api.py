@@ -41,7 +41,9 @@ def test_livez_and_healthz(base: str) -> None:
     assert body["postgis"].startswith("3")
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer grd_not-a-token"}, {"Authorization": "Basic eDp5"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer grd_not-a-token"}, {"Authorization": "Basic eDp5"}]
+)
 def test_without_valid_token_is_401_problem(base: str, headers: dict[str, str]) -> None:
     """No token, an unknown token, or another scheme: 401 as problem details with a Bearer challenge."""
     response = httpx.get(f"{base}/me", headers=headers)
@@ -76,7 +78,9 @@ def test_jurisdiction_scopes_divisions(base: str, demo: Demo, demo_url: str) -> 
     page = httpx.get(f"{base}/divisions", params={"limit": 1000}, headers=headers).json()
     engine = create_engine(demo_url)
     with engine.connect() as c:
-        expected = c.execute(text("SELECT count(*) FROM divisions WHERE code LIKE :p"), {"p": own[:9] + "%"}).scalar()
+        expected = c.execute(
+            text("SELECT count(*) FROM divisions WHERE code LIKE :p"), {"p": own[:9] + "%"}
+        ).scalar()
     engine.dispose()
     assert page["number_matched"] == expected > 1
     assert all(item["code"].startswith(own[:9]) for item in page["items"])
@@ -116,18 +120,29 @@ def test_admin_creates_user_within_scope_only(demo_url_fresh: str, demo: Demo) -
     township, _ = two_townships(demo)
     with live_server(demo_url_fresh) as base:
         headers = auth(demo.token("demo-admin"))
-        created = httpx.post(f"{base}/users", json={"name": "王调度", "role": "dispatcher", "scope": township[:9]},
-                             headers=headers)
+        created = httpx.post(
+            f"{base}/users",
+            json={"name": "王调度", "role": "dispatcher", "scope": township[:9]},
+            headers=headers,
+        )
         assert created.status_code == 201, created.text
         assert created.json()["scope"] == township
         me = httpx.get(f"{base}/me", headers=auth(created.json()["token"])).json()
         assert me["name"] == "王调度"
         before = len(httpx.get(f"{base}/users", headers=headers).json())
         refused = [
-            httpx.post(f"{base}/users", json={"name": "x", "role": "dispatcher", "scope": "3311"}, headers=headers),
-            httpx.post(f"{base}/users", json={"name": "x", "role": "dispatcher", "scope": "*"}, headers=headers),
-            httpx.post(f"{base}/users", json={"name": "x", "role": "boss", "scope": township}, headers=headers),
-            httpx.post(f"{base}/users", json={"name": "王调度", "role": "leader", "scope": township}, headers=headers),
+            httpx.post(
+                f"{base}/users", json={"name": "x", "role": "dispatcher", "scope": "3311"}, headers=headers
+            ),
+            httpx.post(
+                f"{base}/users", json={"name": "x", "role": "dispatcher", "scope": "*"}, headers=headers
+            ),
+            httpx.post(
+                f"{base}/users", json={"name": "x", "role": "boss", "scope": township}, headers=headers
+            ),
+            httpx.post(
+                f"{base}/users", json={"name": "王调度", "role": "leader", "scope": township}, headers=headers
+            ),
             httpx.post(f"{base}/users", json={"name": "x", "role": "leader", "scope": "99"}, headers=headers),
         ]
         assert [r.status_code for r in refused] == [403, 403, 422, 409, 403]

@@ -28,11 +28,13 @@ def city_url(database_url: str) -> str:
     """A database holding the province, city and one county of the demo codes."""
     engine = create_engine(database_url)
     with Session(engine) as db, db.begin():
-        db.add_all([
-            Division(code="990000000000", level="province", name="示范省"),
-            Division(code="990100000000", level="city", name="示范市", parent_code="990000000000"),
-            Division(code="990102000000", level="county", name="甲县", parent_code="990100000000"),
-        ])
+        db.add_all(
+            [
+                Division(code="990000000000", level="province", name="示范省"),
+                Division(code="990100000000", level="city", name="示范市", parent_code="990000000000"),
+                Division(code="990102000000", level="county", name="甲县", parent_code="990100000000"),
+            ]
+        )
     engine.dispose()
     return database_url
 
@@ -67,15 +69,20 @@ def test_users_add_and_token(city_url: str) -> None:
         (["users", "add", "x", "--role", "boss", "--scope", "9901"], "role 'boss'"),
         (["users", "add", "x", "--role", "leader", "--scope", "99x"], "scope '99x'"),
         (["users", "add", "x", "--role", "leader", "--scope", "990199"], "scope 990199000000"),
-        (["users", "add", "x", "--role", "leader", "--scope", "9901", "--platform", "police"], "platform 'police'"),
+        (
+            ["users", "add", "x", "--role", "leader", "--scope", "9901", "--platform", "police"],
+            "platform 'police'",
+        ),
         (["users", "add", "x", "--role", "leader"], "--scope"),
         (["users", "token", "nobody"], "nobody"),
         (["demo", "--scale", "planet", "--no-serve"], "--scale 'planet'"),
-        (["serve", "--port", "70000"], "70000"),
+        (["serve", "--port", "70000"], "--port"),
         (["nonsense"], "nonsense"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_changes_nothing(city_url: str, args: list[str], needle: str) -> None:
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    city_url: str, args: list[str], needle: str
+) -> None:
     """Every refusal is a single readable line on stderr, exit code 2, and no user is written."""
     before = users_count(city_url)
     result = run(city_url, *args)

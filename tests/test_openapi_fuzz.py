@@ -30,8 +30,12 @@ def api_schema(base: str) -> schemathesis.BaseSchema:
 def tokens(demo: Demo) -> list[str]:
     """Tokens of an admin, a leader, a planner and a dispatcher."""
     summary = demo.summary
-    names = ["demo-admin", "demo-leader", f"demo-planner-{summary.county_codes[0][:6]}",
-             f"demo-dispatcher-{summary.township_codes[0][:9]}"]
+    names = [
+        "demo-admin",
+        "demo-leader",
+        f"demo-planner-{summary.county_codes[0][:6]}",
+        f"demo-dispatcher-{summary.township_codes[0][:9]}",
+    ]
     return [demo.token(n) for n in names]
 
 
@@ -52,7 +56,9 @@ def test_no_server_errors(case: schemathesis.Case, base: str, tokens: list[str])
 
 def test_every_operation_got_past_authentication(api_schema: schemathesis.BaseSchema) -> None:
     """An operation that only ever answered 401 was not really tested."""
-    operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in api_schema.get_all_operations())}
+    operations = {
+        f"{op.method.upper()} {op.path}" for op in (r.ok() for r in api_schema.get_all_operations())
+    }
     assert operations <= set(STATUSES), operations - set(STATUSES)
     only_401 = [op for op, seen in STATUSES.items() if seen <= {401}]
     assert only_401 == []

@@ -60,6 +60,7 @@ class Case(Base):
         Index("ix_cases_geom", "geom", postgresql_using="gist"),
         Index("ix_cases_status", "county_code", "status"),
         Index("ix_cases_grid_code", "grid_code"),
+        Index("ix_cases_duplicate_of", "county_code", "duplicate_of_id"),
         Index("ix_cases_township_code", "township_code"),
         Index("ix_cases_reported_at", "reported_at"),
     )
@@ -77,9 +78,9 @@ class Case(Base):
     raw_crs: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))
     township_code: Mapped[str | None] = mapped_column(CHAR(12), ForeignKey("divisions.code"))
-    village_code: Mapped[str | None] = mapped_column(CHAR(12), ForeignKey("divisions.code"))
+    village_code: Mapped[str | None] = mapped_column(CHAR(12), ForeignKey("divisions.code"), index=True)
     grid_code: Mapped[str | None] = mapped_column(CHAR(15))
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
     platform_code: Mapped[str | None] = mapped_column(ForeignKey("platforms.code"))
     status: Mapped[str] = mapped_column(Text)
     assigned_by: Mapped[str | None] = mapped_column(Text)
@@ -91,7 +92,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(BigInteger)
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -107,6 +108,7 @@ class CaseIntakeKey(Base):
             ondelete="CASCADE",
             name="fk_case_intake_keys_case",
         ),
+        Index("ix_case_intake_keys_case", "county_code", "case_id"),
     )
 
     channel: Mapped[str] = mapped_column(Text, primary_key=True)

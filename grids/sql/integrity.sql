@@ -51,7 +51,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION grids_guard_active() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Row-at-a-time work: JIT compilation would cost ~15 ms per row and save nothing.
+SET jit = off AS $$
 DECLARE
   problem text;
 BEGIN
@@ -76,7 +78,9 @@ FOR EACH ROW EXECUTE FUNCTION grids_guard_active();
 
 -- Activation checks the whole generation at once; status only moves draft -> active -> retired.
 CREATE FUNCTION generations_guard_status() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Row-at-a-time work: JIT compilation would cost ~15 ms per row and save nothing.
+SET jit = off AS $$
 DECLARE
   problem text;
 BEGIN
@@ -100,15 +104,22 @@ BEGIN
     SELECT grids_fault(g) INTO problem FROM grids g
     WHERE g.generation_id = NEW.id AND grids_fault(g) IS NOT NULL LIMIT 1;
   END IF;
+  -- Two index-friendly checks rather than one OR, which would defeat the indexes.
   IF problem IS NULL THEN
-    SELECT format('grid %s %s grid %s (%s)', a.code,
-                  CASE WHEN a.code = b.code THEN 'repeats the code of' ELSE 'overlaps' END, b.code,
-                  CASE WHEN a.code = b.code THEN '网格编码重复' ELSE '网格相互重叠' END) INTO problem
+    SELECT format('grid %s repeats the code of grid %s (网格编码重复)', a.code, b.code) INTO problem
     FROM grids a
-    JOIN grids b ON b.id <> a.id AND (b.code = a.code OR (b.geom && a.geom AND ST_Relate(a.geom, b.geom, '2********')))
-    LEFT JOIN generations bg ON bg.id = b.generation_id
-    WHERE a.generation_id = NEW.id
-      AND (b.generation_id = NEW.id OR (bg.status = 'active' AND bg.id <> NEW.id))
+    JOIN grids b ON b.code = a.code AND b.id <> a.id
+    JOIN generations bg ON bg.id = b.generation_id
+    WHERE a.generation_id = NEW.id AND (bg.id = NEW.id OR bg.status = 'active')
+    LIMIT 1;
+  END IF;
+  IF problem IS NULL THEN
+    SELECT format('grid %s overlaps grid %s (网格相互重叠)', a.code, b.code) INTO problem
+    FROM grids a
+    JOIN grids b ON b.geom && a.geom AND b.id <> a.id
+    JOIN generations bg ON bg.id = b.generation_id
+    WHERE a.generation_id = NEW.id AND (bg.id = NEW.id OR bg.status = 'active')
+      AND ST_Relate(a.geom, b.geom, '2********')
     LIMIT 1;
   END IF;
   IF problem IS NOT NULL THEN
@@ -123,7 +134,9 @@ FOR EACH ROW EXECUTE FUNCTION generations_guard_status();
 
 -- Subdivided companions for fast point lookups, kept in step with the source geometry.
 CREATE FUNCTION grids_refresh_parts() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Row-at-a-time work: JIT compilation would cost ~15 ms per row and save nothing.
+SET jit = off AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     DELETE FROM grid_parts WHERE grid_id = NEW.id;
@@ -139,7 +152,9 @@ CREATE TRIGGER grids_refresh_parts AFTER INSERT OR UPDATE OF geom ON grids
 FOR EACH ROW EXECUTE FUNCTION grids_refresh_parts();
 
 CREATE FUNCTION divisions_refresh_parts() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Row-at-a-time work: JIT compilation would cost ~15 ms per row and save nothing.
+SET jit = off AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     DELETE FROM division_parts WHERE division_code = NEW.code;

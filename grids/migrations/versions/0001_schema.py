@@ -580,17 +580,29 @@ def upgrade() -> None:
         "ix_grid_parts_geom", "grid_parts", ["geom"], unique=False, postgresql_using="gist", postgresql_ops={}
     )
     op.create_index(op.f("ix_grid_parts_grid_id"), "grid_parts", ["grid_id"], unique=False)
+    # Indexes on referencing columns, so deleting a case, worker or person never scans these tables.
+    op.create_index("ix_cases_duplicate_of", "cases", ["county_code", "duplicate_of_id"], unique=False)
+    op.create_index(op.f("ix_cases_village_code"), "cases", ["village_code"], unique=False)
+    op.create_index(op.f("ix_cases_worker_id"), "cases", ["worker_id"], unique=False)
+    op.create_index(op.f("ix_cases_reporter_id"), "cases", ["reporter_id"], unique=False)
+    op.create_index("ix_case_intake_keys_case", "case_intake_keys", ["county_code", "case_id"], unique=False)
     platforms = sa.table(
         "platforms", sa.column("code"), sa.column("name_zh"), sa.column("name_en"), sa.column("lead_office")
     )
     op.bulk_insert(
-        platforms, [dict(zip(("code", "name_zh", "name_en", "lead_office"), p, strict=True)) for p in PLATFORMS]
+        platforms,
+        [dict(zip(("code", "name_zh", "name_en", "lead_office"), p, strict=True)) for p in PLATFORMS],
     )
     op.execute((SQL / "integrity.sql").read_text(encoding="utf-8"))
 
 
 def downgrade() -> None:
     op.execute((SQL / "integrity_drop.sql").read_text(encoding="utf-8"))
+    op.drop_index("ix_case_intake_keys_case", table_name="case_intake_keys")
+    op.drop_index(op.f("ix_cases_reporter_id"), table_name="cases")
+    op.drop_index(op.f("ix_cases_worker_id"), table_name="cases")
+    op.drop_index(op.f("ix_cases_village_code"), table_name="cases")
+    op.drop_index("ix_cases_duplicate_of", table_name="cases")
     op.drop_index(op.f("ix_grid_parts_grid_id"), table_name="grid_parts")
     op.drop_geospatial_index(
         "ix_grid_parts_geom", table_name="grid_parts", postgresql_using="gist", column_name="geom"
