@@ -3,9 +3,9 @@
 import sys
 
 import typer
+from rich.console import Console
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
-from rich.console import Console
 
 from cli import db, demo, serve, users
 from grids.errors import GridsError

@@ -3,10 +3,12 @@
 from collections import defaultdict
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from api.app import create_app
 from tests.conftest import Demo
 from tests.live import live_server
 
@@ -18,12 +20,6 @@ def base(demo_url: str) -> Iterator[str]:
     """The API serving a copy of the demo city."""
     with live_server(demo_url) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def api_schema(base: str) -> schemathesis.BaseSchema:
-    """The schema the live app publishes."""
-    return schemathesis.openapi.from_url(f"{base}/openapi.json")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,8 @@ def tokens(demo: Demo) -> list[str]:
     return [demo.token(n) for n in names]
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# The schema comes from the app itself (building it needs no database); requests go to a live server.
+schema = schemathesis.openapi.from_dict(create_app(database_url="postgresql://unused").openapi())
 
 
 @schema.parametrize()
@@ -51,14 +48,13 @@ def test_no_server_errors(case: schemathesis.Case, base: str, tokens: list[str])
         STATUSES[f"{case.method} {case.path}"].add(response.status_code)
         assert response.status_code < 500, response.text
         if response.status_code >= 400:
-            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.headers["content-type"][0].startswith("application/problem+json")
 
 
-def test_every_operation_got_past_authentication(api_schema: schemathesis.BaseSchema) -> None:
+def test_every_operation_got_past_authentication(base: str) -> None:
     """An operation that only ever answered 401 was not really tested."""
-    operations = {
-        f"{op.method.upper()} {op.path}" for op in (r.ok() for r in api_schema.get_all_operations())
-    }
+    published = httpx.get(f"{base}/openapi.json").json()["paths"]
+    operations = {f"{method.upper()} {path}" for path, item in published.items() for method in item}
     assert operations <= set(STATUSES), operations - set(STATUSES)
     only_401 = [op for op, seen in STATUSES.items() if seen <= {401}]
     assert only_401 == []
