@@ -6,7 +6,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import add_exception_handlers
-from api.routers import catalogue, divisions, health, users
+from api.routers import (
+    attachments,
+    boundaries,
+    cases,
+    catalogue,
+    divisions,
+    health,
+    locate,
+    ogc,
+    ogc_edit,
+    open311,
+    rosters,
+    supervision,
+    tiles,
+    users,
+    webmap,
+)
 from api.settings import ApiSettings
 from grids.db import make_engine, session_factory
 from grids.embedded import resolve_database_url
@@ -35,6 +51,22 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         lifespan=lifespan,
     )
     add_exception_handlers(app)
-    for module in (health, users, divisions, catalogue):
+    for module in (
+        health,
+        users,
+        divisions,
+        catalogue,
+        locate,
+        cases,
+        attachments,
+        supervision,
+        open311,
+        rosters,
+        ogc,
+        ogc_edit,
+        tiles,
+        webmap,
+        boundaries,
+    ):
         app.include_router(module.router)
     return app

@@ -1,1 +1,2 @@
-"""Publishing read-models: the catalogue of map layers (filled by the map-layers work)."""
+"""Publishing read-models: one catalogue of map layers (`catalogue`) and what reads it: OGC API
+features (`features`, `crs`, `edits`), vector tiles (`tiles`) and pydeck presets (`deck`)."""

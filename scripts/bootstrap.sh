@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 python3-venv)
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 python3-venv gdal-bin chromium apache2-utils)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# npm fetches MapLibre below; any Node.js that brings npm will do (Debian's or NodeSource's).
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装系统软件包 installing: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
@@ -28,4 +30,22 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev,notebooks]'
   rm -f .venv/.installed-* && touch "$stamp"
+fi
+
+# MapLibre GL JS for the web map at /map, served by the app itself: intranets have no CDN. Taken
+# from the npm registry at a pinned version, checked by sha256, never committed (git-ignored).
+MAPLIBRE_VERSION=5.24.1
+MAPLIBRE_SHA256=b84d7fdf7fba5922fd3fff9a92733936c7a03b99165afc6c84f41c311bdbfa9d
+vendor=api/static/vendor
+if [ ! -f "$vendor/.maplibre-gl-$MAPLIBRE_VERSION" ]; then
+  echo "下载地图组件 fetching maplibre-gl@$MAPLIBRE_VERSION"
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "maplibre-gl@$MAPLIBRE_VERSION" >/dev/null)
+  echo "$MAPLIBRE_SHA256  $work/maplibre-gl-$MAPLIBRE_VERSION.tgz" | sha256sum -c --quiet
+  tar -xzf "$work/maplibre-gl-$MAPLIBRE_VERSION.tgz" -C "$work" \
+    package/dist/maplibre-gl.js package/dist/maplibre-gl.css package/LICENSE.txt
+  mkdir -p "$vendor"
+  cp "$work"/package/dist/maplibre-gl.js "$work"/package/dist/maplibre-gl.css "$vendor/"
+  cp "$work"/package/LICENSE.txt "$vendor/maplibre-gl-LICENSE.txt"
+  rm -rf "$work" "$vendor"/.maplibre-gl-* && touch "$vendor/.maplibre-gl-$MAPLIBRE_VERSION"
 fi

@@ -5,16 +5,26 @@ from grids.models.boundaries import Generation, Grid, GridPart, HouseholdBlock
 from grids.models.cases import Case, CaseEvent, CaseIntakeKey
 from grids.models.catalogue import CaseCategory, Platform
 from grids.models.divisions import Division, DivisionPart
+from grids.models.intake import (
+    CacheVersion,
+    CaseAttachment,
+    IdempotencyRecord,
+    PersonalDataAccess,
+    WorkerAccount,
+)
 from grids.models.people import DutyWindow, Person, Worker, WorkerAssignment
-from grids.models.users import ApiToken, User
+from grids.models.users import ApiToken, DbLogin, User
 
 __all__ = [
     "ApiToken",
     "Base",
+    "CacheVersion",
     "Case",
+    "CaseAttachment",
     "CaseCategory",
     "CaseEvent",
     "CaseIntakeKey",
+    "DbLogin",
     "Division",
     "DivisionPart",
     "DutyWindow",
@@ -22,9 +32,12 @@ __all__ = [
     "Grid",
     "GridPart",
     "HouseholdBlock",
+    "IdempotencyRecord",
     "Person",
+    "PersonalDataAccess",
     "Platform",
     "User",
     "Worker",
+    "WorkerAccount",
     "WorkerAssignment",
 ]

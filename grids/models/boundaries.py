@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from geoalchemy2 import WKBElement
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gis.crs import WEB_MERCATOR_SRID
 from grids.models.base import DIVISION_CODE, GENERATION_STATUSES, GRID_KINDS, Base, geometry, one_of
 
 
@@ -65,6 +66,8 @@ class Grid(Base):
         Index("ix_grids_geom", "geom", postgresql_using="gist"),
         Index("ix_grids_generation_code", "generation_id", "code"),
         Index("ix_grids_code", "code"),
+        Index("ix_grids_geom_3857", "geom_3857", postgresql_using="gist"),
+        Index("ix_grids_code_prefix", "code", postgresql_ops={"code": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -76,7 +79,14 @@ class Grid(Base):
     households: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     population: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     geom: Mapped[WKBElement] = mapped_column(geometry("GEOMETRY", nullable=False))
+    geom_3857: Mapped[WKBElement | None] = mapped_column(
+        Geometry("GEOMETRY", srid=WEB_MERCATOR_SRID, spatial_index=False),
+        doc="`geom` in EPSG:3857 for map tiles, kept by a trigger; NULL where Web Mercator cannot hold it",
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str | None] = mapped_column(
+        Text, doc="database login of the last edit, set by a trigger"
+    )
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"), doc="for optimistic locking")
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from geoalchemy2 import WKBElement
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -18,10 +18,12 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gis.crs import WEB_MERCATOR_SRID
 from grids.models.base import (
     ASSIGNED_BY,
     CASE_STATUSES,
@@ -33,6 +35,9 @@ from grids.models.base import (
 )
 
 RAW_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+CLOSED_STATUSES = ("rejected", "closed", "evaluated", "merged", "transferred")
+"""Statuses that end a case's loop; a case in any other status is open work."""
+OPEN_CONDITION = f"status NOT IN ({', '.join(repr(s) for s in CLOSED_STATUSES)})"
 
 
 class Case(Base):
@@ -57,12 +62,21 @@ class Case(Base):
             ["cases.county_code", "cases.id"],
             name="fk_cases_duplicate_of",
         ),
+        ForeignKeyConstraint(
+            ["county_code", "duplicate_candidate_id"],
+            ["cases.county_code", "cases.id"],
+            name="fk_cases_duplicate_candidate",
+        ),
+        Index("ix_cases_duplicate_candidate", "county_code", "duplicate_candidate_id"),
+        Index("ix_cases_id", "id"),  # `/cases/{id}` names a case by id alone
         Index("ix_cases_geom", "geom", postgresql_using="gist"),
         Index("ix_cases_status", "county_code", "status"),
         Index("ix_cases_grid_code", "grid_code"),
         Index("ix_cases_duplicate_of", "county_code", "duplicate_of_id"),
         Index("ix_cases_township_code", "township_code"),
         Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_geom_3857", "geom_3857", postgresql_using="gist"),
+        Index("ix_cases_open_grid_code", "grid_code", postgresql_where=text(OPEN_CONDITION)),
     )
 
     county_code: Mapped[str] = mapped_column(CHAR(12), ForeignKey("divisions.code"), primary_key=True)
@@ -77,6 +91,10 @@ class Case(Base):
     raw_lat: Mapped[float | None] = mapped_column(Float)
     raw_crs: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))
+    geom_3857: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=WEB_MERCATOR_SRID, spatial_index=False),
+        doc="`geom` in EPSG:3857 for map tiles, kept by a trigger (layers_3857.sql)",
+    )
     township_code: Mapped[str | None] = mapped_column(CHAR(12), ForeignKey("divisions.code"))
     village_code: Mapped[str | None] = mapped_column(CHAR(12), ForeignKey("divisions.code"), index=True)
     grid_code: Mapped[str | None] = mapped_column(CHAR(15))
@@ -91,6 +109,9 @@ class Case(Base):
     reply_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(BigInteger)
+    duplicate_candidate_id: Mapped[int | None] = mapped_column(
+        BigInteger, doc="a possible duplicate flagged at intake, for a dispatcher to merge or not"
+    )
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

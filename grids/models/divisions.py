@@ -1,9 +1,10 @@
 """Administrative divisions (行政区划) carrying the 12-digit statistical code."""
 
-from geoalchemy2 import WKBElement
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import CHAR, Boolean, CheckConstraint, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gis.crs import WEB_MERCATOR_SRID
 from grids.models.base import DIVISION_CODE, LEVELS, Base, geometry, one_of
 
 
@@ -19,6 +20,7 @@ class Division(Base):
         CheckConstraint("population IS NULL OR population >= 0", name="population_nonnegative"),
         Index("ix_divisions_geom", "geom", postgresql_using="gist"),
         Index("ix_divisions_code_prefix", "code", postgresql_ops={"code": "bpchar_pattern_ops"}),
+        Index("ix_divisions_geom_3857", "geom_3857", postgresql_using="gist"),
     )
 
     code: Mapped[str] = mapped_column(CHAR(12), primary_key=True)
@@ -33,6 +35,10 @@ class Division(Base):
     households: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
     geom: Mapped[WKBElement | None] = mapped_column(geometry("MULTIPOLYGON"))
+    geom_3857: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=WEB_MERCATOR_SRID, spatial_index=False),
+        doc="`geom` in EPSG:3857 for map tiles, kept by a trigger (layers_3857.sql)",
+    )
 
 
 class DivisionPart(Base):

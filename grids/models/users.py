@@ -36,3 +36,13 @@ class ApiToken(Base):
     digest: Mapped[str] = mapped_column(CHAR(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DbLogin(Base):
+    """A PostgreSQL login (e.g. for QGIS) acting as a user: row-level security reads its jurisdiction here."""
+
+    __tablename__ = "db_logins"
+
+    login: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

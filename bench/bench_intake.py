@@ -1,0 +1,188 @@
+"""Intake: `grids cases import` of a 100,000-row CSV end to end, and `POST /cases` with 16 clients.
+
+    .venv/bin/python bench/bench_intake.py --url postgresql+psycopg2://postgres@127.0.0.1:55432/cases_prov
+
+Baselines in the same run: a plain COPY of the same number of rows into a temporary copy of `cases`
+(rolled back) for the import, and `GET /livez` with the same 16 clients for `POST /cases`. Each run
+adds new cases (external ids carry the run's time). Targets: import ≥ 20,000 cases/s, POST ≥ 300/s.
+"""
+
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy.orm import Session
+
+from grids.db import make_engine
+from grids.demo.catalogue import CATEGORIES
+from grids.locate import indexes
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_locate import sample, token, wait_until_up
+
+GRIDS = str(Path(sys.executable).with_name("grids"))
+CHANNELS = ("zwfw", "pingan", "hotline12345", "minqing", "village_centre", "open311")
+
+
+def points_on_grids(url: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n` random points that fall on grids."""
+    engine = make_engine(url, pool_size=1)
+    with Session(engine) as db:
+        grids, _ = indexes(db)
+    engine.dispose()
+    lon, lat = sample(grids.bounds, 3 * n, seed)
+    found = grids.assign_many(lon, lat)
+    keep = (found.match == "inside") | (found.match == "edge")
+    return lon[keep][:n], lat[keep][:n]
+
+
+def write_csv(path: Path, lon: np.ndarray, lat: np.ndarray, run: str) -> None:
+    """A CSV of cases at the points, as an intake system would export it."""
+    rng = np.random.default_rng(7)
+    now = datetime.now(UTC)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["channel", "external_id", "category", "lon", "lat", "description", "reported_at"])
+        for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
+            category = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+            at = now - timedelta(minutes=int(rng.integers(10, 1440)))
+            channel = CHANNELS[i % len(CHANNELS)]
+            point = [f"{x:.7f}", f"{y:.7f}"]
+            out.writerow(
+                [channel, f"BENCH-{run}-{i}", category.code, *point, category.example, at.isoformat()]
+            )
+
+
+def copy_baseline(url: str, rows: int) -> float:
+    """Rows/s of a plain COPY of `rows` case-like rows into a temporary copy of `cases` (rolled back)."""
+    engine = make_engine(url, pool_size=1)
+    now = datetime.now(UTC).isoformat()
+    buffer = io.StringIO()
+    for i in range(rows):
+        buffer.write(f"990101000000\t{10**12 + i}\tzwfw\tdispute\tbench\t{now}\t{now}\treceived\n")
+    buffer.seek(0)
+    with engine.begin() as conn:
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute("CREATE TEMP TABLE bench_cases (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP")
+        started = time.perf_counter()
+        cur.copy_expert(
+            "COPY bench_cases (county_code, id, channel, category_code, description, reported_at, "
+            "received_at, status) FROM STDIN",
+            buffer,
+        )
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    engine.dispose()
+    return rows / seconds
+
+
+def bench_import(url: str, rows: int) -> None:
+    """Time `grids cases import` of a CSV of `rows` cases, end to end, against the COPY baseline."""
+    lon, lat = points_on_grids(url, rows, 11)
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.csv"
+        write_csv(path, lon, lat, run)
+        env = {**os.environ, "GRIDS_DATABASE_URL": url}
+        started = time.perf_counter()
+        done = subprocess.run([GRIDS, "cases", "import", str(path)], env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    base = copy_baseline(url, len(lon))
+    rate = len(lon) / seconds
+    print(f"grids cases import of {len(lon):,} rows: {seconds:.1f} s = {rate:,.0f} cases/s end to end;")
+    print(f"  baseline plain COPY: {base:,.0f} rows/s; target ≥ 20,000 cases/s")
+
+
+def hammer(base: str, clients: int, seconds: float, make: Callable[[int, int], tuple[str, Any]]) -> float:
+    """Requests/s of `clients` threads sending what `make(client, n)` gives for `seconds`."""
+    counts = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=60, headers=make(k, -1)[1]) as http:
+            while time.monotonic() < stop:
+                path, body = make(k, counts[k])
+                r = http.post(path, json=body) if body is not None else http.get(path)
+                assert r.status_code < 300, r.text
+                counts[k] += 1
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def bench_post(url: str, clients: int, seconds: float, workers: int) -> None:
+    """`POST /cases` with `clients` threads against `GET /livez` with the same threads."""
+    lon, lat = points_on_grids(url, 50_000, 12)
+    bearer = token(url)
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    reported = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    port = 18766
+    env = {**os.environ, "GRIDS_DATABASE_URL": url, "GRIDS_API_POOL_SIZE": "10"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {bearer}"}
+
+    def case(k: int, n: int) -> tuple[str, Any]:
+        if n < 0:
+            return "", headers
+        i = (k * 100_003 + n) % len(lon)
+        body = {
+            "channel": "minqing",
+            "external_id": f"POST-{run}-{k}-{n}",
+            "category": CATEGORIES[n % 30].code,
+            "lon": float(lon[i]),
+            "lat": float(lat[i]),
+            "description": "压测",
+            "reported_at": reported,
+        }
+        return "/cases", body
+
+    try:
+        wait_until_up(base, server)
+        hammer(base, clients, 3, case)  # warm: every worker builds its index
+        livez = hammer(base, clients, seconds, lambda k, n: ("/livez", None) if n >= 0 else ("", headers))
+        posts = hammer(base, clients, seconds, case)
+        print(f"POST /cases, {workers} worker(s), {clients} clients: {posts:,.0f} cases/s;")
+        print(f"  baseline GET /livez with the same clients: {livez:,.0f} req/s; target ≥ 300 cases/s")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    """Run both benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="a migrated database with a demo loaded")
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the imported CSV")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args()
+    bench_import(args.url, args.rows)
+    bench_post(args.url, args.clients, args.seconds, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Planners' boundary work: import divisions and grid drafts, validate, diff, publish, history, export."""

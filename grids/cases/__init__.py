@@ -1,0 +1,1 @@
+"""Cases: intake, the closed loop, deadlines, supervision and assessment."""

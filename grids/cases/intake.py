@@ -1,0 +1,350 @@
+"""Intake: each case is located, routed to its platform, assigned and given its deadlines, in the
+caller's one transaction; `(channel, external_id)` makes a resend find the case it made before."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from gis.crs import STORAGE_SRID
+from grids.cases.deadlines import deadlines
+from grids.codes import division_code, level_of
+from grids.db import translate
+from grids.errors import Conflict, GridsError, InvalidInput
+from grids.locate import crs_name, indexes, to_storage_point
+from grids.models import Case, CaseCategory, CaseEvent, CaseIntakeKey, Person
+from grids.models.base import CHANNELS
+from grids.users import Principal
+
+INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
+MAX_TEXT = 4000
+FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
+
+_DUPLICATE = text(
+    "SELECT cases_duplicate_candidate(:county, :family, :reported, :window, :x, :y, :radius)"
+)  # the function is in grids/sql/cases.sql
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reported a case (personal data: stored apart, masked on output)."""
+
+    name: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """A case as an intake system hands it over; coordinates may be missing (address only)."""
+
+    channel: str
+    external_id: str
+    category: str
+    description: str
+    reported_at: datetime
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address: str | None = None
+    township: str | None = None
+    reporter: Reporter | None = None
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The case an intake made, or found already made from the same (channel, external id)."""
+
+    case: Case
+    created: bool
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a case lands: its divisions, grid, worker and how the grid was found."""
+
+    status: str
+    county: str
+    township: str | None
+    village: str | None = None
+    grid: str | None = None
+    worker: int | None = None
+    assigned_by: str | None = None
+    distance_m: float | None = None
+    x: float | None = None
+    y: float | None = None
+
+
+def check_text(**fields: str | None) -> None:
+    """Refuse text holding a NUL character, which PostgreSQL cannot store, naming the field."""
+    for name, value in fields.items():
+        if value is not None and "\x00" in value:
+            raise InvalidInput(f"{name} contains a NUL character (含有非法字符 \\x00)", field=name)
+
+
+def check_input(data: CaseInput, *, now: datetime) -> None:
+    """Refuse malformed fields, naming each."""
+    reporter = data.reporter
+    check_text(
+        external_id=data.external_id,
+        category=data.category,
+        description=data.description,
+        crs=data.crs,
+        address=data.address,
+        township=data.township,
+        **{
+            "reporter.name": reporter.name if reporter else None,
+            "reporter.phone": reporter.phone if reporter else None,
+        },
+    )
+    if data.channel not in CHANNELS:
+        raise InvalidInput(
+            f"channel {data.channel!r} is not one of {', '.join(CHANNELS)} (渠道不存在)", field="channel"
+        )
+    if not data.external_id.strip() or len(data.external_id) > 200:
+        raise InvalidInput(
+            "external_id must be 1–200 characters (外部编号长度须为1–200)", field="external_id"
+        )
+    if not data.description.strip() or len(data.description) > MAX_TEXT:
+        raise InvalidInput(
+            f"description must be 1–{MAX_TEXT} characters (事件描述长度须为1–{MAX_TEXT})", field="description"
+        )
+    if data.reported_at.tzinfo is None:
+        raise InvalidInput(
+            "reported_at needs a time zone, e.g. 2026-11-02T10:00:00+08:00 (上报时间须带时区)",
+            field="reported_at",
+        )
+    if data.reported_at > now + FUTURE_SLACK:
+        raise InvalidInput(
+            f"reported_at {data.reported_at.isoformat()} lies in the future (上报时间晚于当前时间)",
+            field="reported_at",
+        )
+    if (data.lon is None) != (data.lat is None):
+        missing = "lat" if data.lat is None else "lon"
+        raise InvalidInput(
+            f"{missing} is missing: give both lon and lat, or neither (经纬度须成对)", field=missing
+        )
+    if data.lon is None and not (data.address or "").strip():
+        raise InvalidInput(
+            "give lon and lat, or an address for the to-be-located queue (须提供坐标或地址)", field="address"
+        )
+    if data.address is not None and len(data.address) > 500:
+        raise InvalidInput("address must be at most 500 characters (地址过长)", field="address")
+    if data.reporter is not None and not (1 <= len(data.reporter.name.strip()) <= 100):
+        raise InvalidInput(
+            "reporter.name must be 1–100 characters (报告人姓名长度有误)", field="reporter.name"
+        )
+
+
+def category_of(session: Session, code: str) -> CaseCategory:
+    """The category with this code, or an error naming the field."""
+    category = session.get(CaseCategory, code)
+    if category is None:
+        raise InvalidInput(
+            f"category {code!r} is not in the responsibility list; see GET /categories (事件类别不存在)",
+            field="category",
+        )
+    return category
+
+
+def place(
+    session: Session, *, data: CaseInput, caller: Principal, at: datetime, field: str = "lon"
+) -> Placement:
+    """Locate the case and pick its worker; without coordinates, its to-be-located queue."""
+    if data.lon is None or data.lat is None:
+        return queue_placement(data, caller)
+    x, y = to_storage_point(data.lon, data.lat, data.crs)
+    grids, rosters = indexes(session)
+    found = grids.answer(x, y)
+    if found is None:
+        raise InvalidInput(
+            f"point ({data.lon}, {data.lat}) lies outside every division of this installation "
+            f"(坐标不在本系统任何行政区划内)",
+            field=field,
+        )
+    if not caller.sees(found.scope_code):
+        raise InvalidInput(
+            f"point ({data.lon}, {data.lat}) lies in {found.county.code}, outside your jurisdiction "
+            f"(坐标不在您的辖区内)",
+            field=field,
+        )
+    grid = found.grid.code if found.grid else None
+    worker = rosters.worker_for(grid, at) if grid else None
+    return Placement(
+        "received",
+        found.county.code,
+        found.township.code if found.township else None,
+        found.village.code if found.village else None,
+        grid,
+        worker.id if worker else None,
+        found.match,
+        found.distance_m,
+        x,
+        y,
+    )
+
+
+def queue_placement(data: CaseInput, caller: Principal) -> Placement:
+    """A case with only an address waits in its township's queue, or in the caller's (the city's)."""
+    queue = division_code(data.township, field="township") if data.township else caller.scope_code
+    if queue is None:
+        raise InvalidInput(
+            "without coordinates, name the township whose queue the case joins (无坐标时须指定乡镇)",
+            field="township",
+        )
+    if not caller.sees(queue):
+        raise InvalidInput(
+            f"township {queue} is outside your jurisdiction (乡镇不在您的辖区内)", field="township"
+        )
+    level = level_of(queue)
+    county = queue[:6] + "000000" if level in ("county", "township", "village") else queue
+    township = queue[:9] + "000" if level in ("township", "village") else None
+    return Placement("to_locate", county, township)
+
+
+def duplicate_candidate(
+    session: Session, *, county: str, category: CaseCategory, reported_at: datetime, x: float, y: float
+) -> int | None:
+    """The nearest case of the same family within the category's radius and time window, if any."""
+    if category.duplicate_radius_m <= 0:
+        return None
+    found = session.execute(
+        _DUPLICATE,
+        {
+            "county": county,
+            "family": category.family,
+            "reported": reported_at,
+            "window": category.duplicate_window_hours * 3600,
+            "x": x,
+            "y": y,
+            "radius": category.duplicate_radius_m,
+        },
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def existing_case(session: Session, *, channel: str, external_id: str) -> Case | None:
+    """The case already made from this (channel, external id), if any."""
+    key = session.get(CaseIntakeKey, (channel, external_id))
+    return None if key is None else session.get(Case, (key.county_code, key.case_id))
+
+
+def receive_case(
+    session: Session, *, data: CaseInput, caller: Principal, now: datetime | None = None
+) -> Intake:
+    """Take in one case (or find the one this channel and external id made before)."""
+    now = now or datetime.now(UTC)
+    check_input(data, now=now)
+    category = category_of(session, data.category)
+    session.execute(
+        select(
+            func.pg_advisory_xact_lock(INTAKE_LOCK, func.hashtext(f"{data.channel}\x1f{data.external_id}"))
+        )
+    )
+    before = existing_case(session, channel=data.channel, external_id=data.external_id)
+    if before is not None:
+        if not caller.sees(before.township_code or before.county_code):
+            raise Conflict(
+                f"{data.channel} case {data.external_id!r} was already taken in elsewhere "
+                "(该外部编号已在其他辖区受理)"
+            )
+        return Intake(before, False)
+    spot = place(session, data=data, caller=caller, at=now)
+    dues = deadlines(category, now)
+    reporter_id = None
+    if data.reporter is not None:
+        person = Person(full_name=data.reporter.name.strip(), phone=data.reporter.phone)
+        session.add(person)
+        session.flush()
+        reporter_id = person.id
+    candidate = None
+    if spot.x is not None and spot.y is not None:
+        candidate = duplicate_candidate(
+            session, county=spot.county, category=category, reported_at=data.reported_at, x=spot.x, y=spot.y
+        )
+    case = Case(
+        county_code=spot.county,
+        channel=data.channel,
+        category_code=category.code,
+        description=data.description.strip(),
+        address=data.address,
+        reported_at=data.reported_at,
+        received_at=now,
+        raw_lon=data.lon,
+        raw_lat=data.lat,
+        raw_crs=None if data.lon is None else crs_name(data.crs),
+        geom=None if spot.x is None else WKTElement(f"POINT({spot.x} {spot.y})", srid=STORAGE_SRID),
+        township_code=spot.township,
+        village_code=spot.village,
+        grid_code=spot.grid,
+        worker_id=spot.worker,
+        platform_code=category.platform_code,
+        status=spot.status,
+        assigned_by=spot.assigned_by,
+        assign_distance_m=spot.distance_m,
+        receive_due=dues.receive_due,
+        dispatch_due=dues.dispatch_due,
+        handle_due=dues.handle_due,
+        reply_due=dues.reply_due,
+        duplicate_candidate_id=candidate,
+        reporter_id=reporter_id,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    session.add(
+        CaseIntakeKey(
+            channel=data.channel, external_id=data.external_id, county_code=case.county_code, case_id=case.id
+        )
+    )
+    session.add(
+        CaseEvent(
+            county_code=case.county_code,
+            case_id=case.id,
+            at=now,
+            actor_user_id=caller.user_id,
+            actor=caller.name,
+            action="receive",
+            from_status=None,
+            to_status=case.status,
+            data={
+                "channel": data.channel,
+                "external_id": data.external_id,
+                "match": spot.assigned_by,
+                "grid": spot.grid,
+                "worker_id": spot.worker,
+                "platform": category.platform_code,
+                "duplicate_candidate": candidate,
+            },
+        )
+    )
+    session.flush()
+    return Intake(case, True)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One item of a batch: its intake, or the error that refused it (the others go on)."""
+
+    index: int
+    intake: Intake | None
+    error: GridsError | None
+
+
+def receive_batch(
+    session: Session, *, items: list[CaseInput], caller: Principal, now: datetime | None = None
+) -> list[BatchItem]:
+    """Take in many cases in one transaction; a refused item is rolled back alone (a savepoint)."""
+    now = now or datetime.now(UTC)
+    results = []
+    for i, data in enumerate(items):
+        try:
+            with session.begin_nested():
+                results.append(BatchItem(i, receive_case(session, data=data, caller=caller, now=now), None))
+        except GridsError as exc:
+            results.append(BatchItem(i, None, exc))
+        except DBAPIError as exc:
+            results.append(BatchItem(i, None, translate(exc)))
+    return results

@@ -1,0 +1,40 @@
+-- Grids in a jurisdiction with their staffing and open-case load now: of one published generation
+-- (:generation), of every published one (:published, for time queries), or of the active ones.
+-- Workers appear by staff number only: names and phones live in `people` and never reach a layer.
+-- The code columns are CHAR(15) elsewhere: compare as bpchar so their indexes serve the lookups.
+SELECT g.code AS fid, g.code, g.name, g.kind, g.village_code,
+       left(g.code, 9) || '000' AS township_code, g.generation_id,
+       (SELECT ge.activated_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_from,
+       (SELECT ge.retired_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_to,
+       g.households, g.population,
+       coalesce(w.workers, 0) AS workers, w.primary_staff_no,
+       coalesce(c.open_cases, 0) AS open_cases, coalesce(c.unassigned_cases, 0) AS unassigned_cases,
+       round(c.open_cases::numeric / nullif(w.workers, 0), 2)::float8 AS load,
+       g.geom, g.geom_3857
+FROM grids g
+LEFT JOIN LATERAL (
+  -- Grid workers (head, primary, backup) on the grid now; platform staff are counted apart.
+  SELECT count(DISTINCT a.worker_id)::int AS workers,
+         min(k.staff_no) FILTER (WHERE a.kind = 'primary') AS primary_staff_no
+  FROM worker_assignments a
+  -- OFFSET 0 keeps this a lookup by primary key per assignment (a handful per grid); flattened,
+  -- the planner may hash the whole workers table once per grid.
+  JOIN LATERAL (SELECT w.staff_no FROM workers w WHERE w.id = a.worker_id AND w.active OFFSET 0) k ON true
+  WHERE a.grid_code = g.code::bpchar AND a.kind IN ('head', 'primary', 'backup')
+    AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())
+) w ON true
+LEFT JOIN LATERAL (
+  SELECT count(*)::int AS open_cases, count(*) FILTER (WHERE o.worker_id IS NULL)::int AS unassigned_cases
+  FROM cases o
+  WHERE o.grid_code = g.code::bpchar
+    AND o.status NOT IN ('rejected', 'closed', 'evaluated', 'merged', 'transferred')
+) c ON true
+-- The jurisdiction as a range of codes (published codes are all digits), so that the index on
+-- (generation_id, code) serves it; `code LIKE` could not use that index.
+WHERE g.code >= :scope_low AND (CAST(:scope_high AS text) IS NULL OR g.code < :scope_high)
+  -- The generations are chosen once (an init plan), so grids are read by code prefix alone.
+  AND g.generation_id = ANY(ARRAY(
+    SELECT ge.id FROM generations ge
+    WHERE CASE WHEN CAST(:generation AS integer) IS NOT NULL THEN ge.id = :generation
+               WHEN :published THEN ge.status <> 'draft'
+               ELSE ge.status = 'active' END))
