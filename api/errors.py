@@ -117,6 +117,9 @@ async def _database(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        # psycopg2 refuses NUL in text before the database sees it; the input is at fault, not us.
+        return problem(422, "text may not contain the NUL character U+0000 (文本中不能包含空字符)")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal error; it has been logged (服务内部错误，已记录)")
 

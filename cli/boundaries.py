@@ -22,18 +22,16 @@ from grids.boundaries.history import LOCAL, grid_held, parse_moment
 from grids.boundaries.imports import Progress as Reporter
 from grids.boundaries.imports import import_draft
 from grids.boundaries.publish import publish_draft
-from grids.boundaries.qgis import create_db_login
 from grids.boundaries.validate import BoundarySettings, Report, problems_geojson, validate_draft
 from grids.codes import division_code
 from grids.db import transaction
-from grids.users import Principal
+from grids.users import OPERATOR
 
 app = typer.Typer(
     help="网格边界 grid boundaries: drafts, validation, publishing, history.", no_args_is_help=True
 )
 out = Console(highlight=False)
 # The command line is the installation's operator: the whole jurisdiction, like `grids users list`.
-OPERATOR = Principal(0, "cli", "admin", None, None)
 
 
 @contextmanager
@@ -278,27 +276,3 @@ def export(
     with transaction(sessions()) as db:
         count = export_grids(db, path=out_file, caller=OPERATOR, generation=generation)
     out.print(f"已导出 exported {count} grids to {out_file}")
-
-
-@app.command("db-login")
-def db_login(
-    user: Annotated[str, typer.Argument(help="the planner's user name")],
-    login: Annotated[str, typer.Option(help="database login to create (lower-case letters, digits, _)")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="GRIDS_DB_LOGIN_PASSWORD",
-            help="at least 12 characters (asked for when not given)",
-        ),
-    ],
-) -> None:
-    """A database login for editing drafts in QGIS: the planner's jurisdiction only, drafts only."""
-    with transaction(sessions()) as db:
-        record = create_db_login(db, user_name=user, login=login, password=password, caller=OPERATOR)
-    out.print(
-        f"已开通 database login [bold]{record.login}[/] for {user}: in QGIS add a PostgreSQL connection "
-        "with this login; layers: grids (filter generation_id on a draft), divisions, generations"
-    )

@@ -9,7 +9,7 @@ from rich.console import Console
 from cli.context import sessions
 from cli.locate import OPERATOR
 from grids.cases.files import read_table
-from grids.cases.rosters import import_categories, import_roster
+from grids.cases.rosters import import_calendar, import_categories, import_roster
 from grids.db import transaction
 
 workers = typer.Typer(help="网格员花名册 worker rosters.", no_args_is_help=True)
@@ -37,3 +37,12 @@ def import_categories_(file: FileArg) -> None:
     with transaction(sessions()) as db:
         count = import_categories(db, rows=rows)
     out.print(f"已导入 imported {count} categor{'y' if count == 1 else 'ies'}")
+
+
+@categories.command("holidays")
+def import_holidays(file: FileArg) -> None:
+    """Holidays and make-up working days for working-hour limits (day, working yes/no, name)."""
+    rows = read_table(file)
+    with transaction(sessions()) as db:
+        count = import_calendar(db, rows=rows)
+    out.print(f"已导入 imported {count} calendar day(s)")

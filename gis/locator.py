@@ -117,7 +117,9 @@ class PointLocator:
             covered = shapely.covers(self.polygons[chosen], points[single])
             index[single] = chosen
             kind[single] = np.where(covered, INSIDE, NEAR)
-            distance[single] = np.where(covered, 0.0, shapely.distance(self.polygons[chosen], points[single]))
+            distance[single] = 0.0
+            apart = single[~covered]
+            distance[apart] = shapely.distance(self.polygons[chosen[~covered]], points[apart])
         lonely = np.flatnonzero(count == 0)
         if len(lonely) and tolerance_m > 0:
             (which, found), dist = self.tree.query_nearest(

@@ -30,6 +30,10 @@ class Principal:
         return in_scope(code, self.scope_code)
 
 
+OPERATOR = Principal(0, "cli", "admin", None, None)
+"""Whoever runs the `grids` command on the server: the installation's operator, with full rights."""
+
+
 def _digest(token: str) -> str:
     # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

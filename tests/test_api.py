@@ -157,3 +157,14 @@ def test_unknown_path_and_method_are_problems(base: str) -> None:
     wrong = httpx.delete(f"{base}/livez")
     assert wrong.status_code == 405
     assert wrong.headers["content-type"].startswith(PROBLEM)
+
+
+def test_nul_characters_are_refused_as_input(base: str, demo: Demo) -> None:
+    """A NUL character in text is the caller's mistake: 422, not a server error."""
+    response = httpx.post(
+        f"{base}/users",
+        json={"name": "a\u0000b", "role": "leader", "scope": "9901"},
+        headers=auth(demo.token("demo-admin")),
+    )
+    assert response.status_code == 422
+    assert "NUL" in response.json()["detail"]

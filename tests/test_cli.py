@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from grids.models import Division, User
@@ -100,3 +100,41 @@ def test_duplicate_user_is_refused(city_url: str) -> None:
     again = run(city_url, "users", "add", "王", "--role", "leader", "--scope", "*")
     assert again.returncode == 2 and "already exists" in again.stderr
     assert users_count(city_url) == 1
+
+
+def test_users_add_with_db_login_creates_the_qgis_login(city_url: str) -> None:
+    """`--db-login` creates the planner's PostgreSQL login with the user, in one go."""
+    login = f"cli_login_{os.getpid()}"
+    env_password = {"GRIDS_DB_LOGIN_PASSWORD": "a-long-enough-secret"}
+    os.environ.update(env_password)
+    engine = create_engine(city_url)
+    try:
+        result = run(
+            city_url, "users", "add", "赵规划", "--role", "planner", "--scope", "990102", "--db-login", login
+        )
+        assert result.returncode == 0, result.stderr
+        with engine.connect() as c:
+            roles = c.execute(
+                text("SELECT pg_has_role(:l, 'grids_editor', 'member') FROM pg_roles WHERE rolname = :l"),
+                {"l": login},
+            ).all()
+        assert roles == [(True,)]
+        refused = run(
+            city_url,
+            "users",
+            "add",
+            "钱调度",
+            "--role",
+            "dispatcher",
+            "--scope",
+            "990102",
+            "--db-login",
+            login + "_x",
+        )
+        assert refused.returncode == 2 and "only planners" in refused.stderr
+        assert users_count(city_url) == 1  # the refused user was not half-written
+    finally:
+        os.environ.pop("GRIDS_DB_LOGIN_PASSWORD", None)
+        with engine.begin() as c:
+            c.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
+        engine.dispose()

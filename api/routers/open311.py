@@ -17,7 +17,7 @@ from pydantic import BaseModel, RootModel
 
 from api.deps import SessionDep
 from api.idempotent import idempotent
-from grids.cases.intake import CaseInput, Reporter, receive_case
+from grids.cases.intake import CaseInput, Reporter, check_text, receive_case
 from grids.cases.queries import CaseFilters, CaseView, get_case, list_cases
 from grids.catalogue import list_categories
 from grids.errors import NotFound, Unauthenticated
@@ -191,6 +191,7 @@ def submit(
 ) -> JSONResponse:
     """A new case on the open311 channel, located, routed and timed like any other."""
     require_role(caller, *WRITERS)
+    check_text(service_code=service_code)
     if db.get(CaseCategory, service_code) is None:
         raise NotFound(f"no service {service_code!r}; see services.json (服务类别不存在)")
     name = "".join(p for p in (last_name, first_name) if p) or None

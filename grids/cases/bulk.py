@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis.crs import METRIC_SRID, STORAGE_SRID, to_storage
-from grids.cases.deadlines import deadlines
+from grids.cases.deadlines import WorkCalendar, deadlines, load_calendar
 from grids.cases.intake import CaseInput, Placement, check_input, queue_placement
 from grids.demo.load import copy_rows
 from grids.errors import GridsError, InvalidInput
@@ -200,7 +200,9 @@ def _duplicates(session: Session, rows: list[_Row], ids: list[int]) -> list[int 
     return result
 
 
-def _write(session: Session, rows: list[_Row], caller: Principal, now: datetime) -> None:
+def _write(
+    session: Session, rows: list[_Row], caller: Principal, now: datetime, calendar: WorkCalendar
+) -> None:
     ids = _reserve(session, "cases", len(rows))
     reporters = [r for r in rows if r.data.reporter is not None]
     people = dict(zip((id(r) for r in reporters), _reserve(session, "people", len(reporters)), strict=True))
@@ -215,7 +217,7 @@ def _write(session: Session, rows: list[_Row], caller: Principal, now: datetime)
     case_rows, key_rows, event_rows = [], [], []
     for r, case_id, candidate in zip(rows, ids, candidates, strict=True):
         d, s, c = r.data, r.spot, r.category
-        due = deadlines(c, now)
+        due = deadlines(c, now, calendar)
         geom = None if s.x is None else f"SRID={STORAGE_SRID};POINT({s.x!r} {s.y!r})"
         case_rows.append((
             s.county, case_id, d.channel, c.code, d.description.strip(), d.address, d.reported_at, now,
@@ -266,7 +268,7 @@ def import_cases(
                 else:
                     seen.add(key)
                     new.append(r)
-            _write(session, new, caller, now)
+            _write(session, new, caller, now, load_calendar(session))
             created += len(new)
         report(start + len(part), len(rows))
     return ImportSummary(len(inputs), created, existing)

@@ -1,15 +1,60 @@
-"""Stage deadlines: each stage's time limit (calendar hours) counted on from the previous stage's."""
+"""Stage deadlines: each stage's time limit counted on from the previous stage's, in calendar hours or,
+for categories that say so, in working hours (Monday–Friday 08:30–12:00 and 13:30–17:30 Asia/Shanghai)
+on the holiday calendar (public holidays off, make-up working days on)."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from grids.models import CaseCategory
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grids.models import CalendarDay, CaseCategory
 
 STAGES = ("receive", "dispatch", "handle", "reply")
 """信息接收, 分流交办, 执行处置, 回复反馈 — the timed stages, in order."""
 
-STAGE_DONE = {"receive": "accept", "dispatch": "dispatch", "handle": "handle", "reply": "reply"}
-"""The action that completes each stage."""
+LOCAL = ZoneInfo("Asia/Shanghai")
+WORKING_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Days that break the Monday–Friday week."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def working(self, day: date) -> bool:
+        """Whether `day` is a working day."""
+        if day in self.workdays:
+            return True
+        return day.isoweekday() <= 5 and day not in self.holidays
+
+    def add(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` working hours after `start`."""
+        left = timedelta(hours=hours)
+        now = start.astimezone(LOCAL)
+        for _ in range(3660):  # ten years of days: a limit no category comes near
+            if self.working(now.date()):
+                for opens, closes in WORKING_PERIODS:
+                    begin = max(now, datetime.combine(now.date(), opens, LOCAL))
+                    end = datetime.combine(now.date(), closes, LOCAL)
+                    if begin < end:
+                        if begin + left <= end:
+                            return (begin + left).astimezone(start.tzinfo)
+                        left -= end - begin
+            now = datetime.combine(now.date() + timedelta(days=1), time(0), LOCAL)
+        raise ValueError(f"{hours} working hours do not fit in ten years")
+
+
+def load_calendar(session: Session) -> WorkCalendar:
+    """The holiday calendar as stored."""
+    rows = session.execute(select(CalendarDay.day, CalendarDay.working)).all()
+    return WorkCalendar(
+        frozenset(day for day, working in rows if not working),
+        frozenset(day for day, working in rows if working),
+    )
 
 
 @dataclass(frozen=True)
@@ -22,9 +67,12 @@ class Deadlines:
     reply_due: datetime
 
 
-def deadlines(category: CaseCategory, received_at: datetime) -> Deadlines:
-    """Each stage's deadline from receipt, in calendar hours of the category's time limits."""
-    receive = received_at + timedelta(hours=category.receive_hours)
-    dispatch = receive + timedelta(hours=category.dispatch_hours)
-    handle = dispatch + timedelta(hours=category.handle_hours)
-    return Deadlines(receive, dispatch, handle, handle + timedelta(hours=category.reply_hours))
+def deadlines(category: CaseCategory, received_at: datetime, calendar: WorkCalendar) -> Deadlines:
+    """Each stage's deadline from receipt, in the category's calendar or working hours."""
+    due = received_at
+    dues = []
+    for stage in STAGES:
+        hours = getattr(category, f"{stage}_hours")
+        due = calendar.add(due, hours) if category.working_hours else due + timedelta(hours=hours)
+        dues.append(due)
+    return Deadlines(*dues)

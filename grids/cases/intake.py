@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis.crs import STORAGE_SRID
-from grids.cases.deadlines import deadlines
+from grids.cases.deadlines import deadlines, load_calendar
 from grids.codes import division_code, level_of
 from grids.db import translate
 from grids.errors import Conflict, GridsError, InvalidInput
@@ -252,7 +252,7 @@ def receive_case(
             )
         return Intake(before, False)
     spot = place(session, data=data, caller=caller, at=now)
-    dues = deadlines(category, now)
+    dues = deadlines(category, now, load_calendar(session))
     reporter_id = None
     if data.reporter is not None:
         person = Person(full_name=data.reporter.name.strip(), phone=data.reporter.phone)

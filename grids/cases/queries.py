@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from grids.cases.intake import check_text
 from grids.cases.privacy import mask_name, mask_phone
 from grids.codes import prefix
 from grids.errors import Forbidden, InvalidInput, NotFound
@@ -88,8 +89,7 @@ def _view(row: Any) -> CaseView:
 
 
 def _check_filters(f: CaseFilters) -> None:
-    if f.external_id is not None and "\x00" in f.external_id:
-        raise InvalidInput("external_id contains a NUL character (含有非法字符)", field="external_id")
+    check_text(external_id=f.external_id, category=f.category)
     if f.status is not None and f.status not in CASE_STATUSES:
         raise InvalidInput(
             f"status {f.status!r} is not one of {', '.join(CASE_STATUSES)} (状态不存在)", field="status"

@@ -8,7 +8,7 @@ can be told. New cases see the change at once (the locator's roster version is b
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select, text
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from grids.cases.intake import check_text
 from grids.codes import division_code, level_of
 from grids.errors import GridsError, InvalidInput
-from grids.models import CaseCategory, Division, DutyWindow, Person, Worker, WorkerAssignment
+from grids.models import CalendarDay, CaseCategory, Division, DutyWindow, Person, Worker, WorkerAssignment
 from grids.models.base import ASSIGNMENT_KINDS, ESCALATION_LEVELS, PLATFORMS, WORKER_ROLES
 from grids.users import Principal
 
@@ -34,6 +34,7 @@ CATEGORY_HEADERS = {
     "duplicate_radius_m": ("duplicate_radius_m", "查重半径"),
     "duplicate_window_hours": ("duplicate_window_hours", "查重时窗"),
     "escalation_level": ("escalation_level", "上报层级"),
+    "working_hours": ("working_hours", "按工作日计时"),
 }
 WORKER_HEADERS = {
     "staff_no": ("staff_no", "工号"),
@@ -83,6 +84,16 @@ def _hours(row: dict[str, Any], name: str, line: int) -> float:
     return value
 
 
+def _flag(value: str | None, line: int) -> bool:
+    yes, no = ("true", "1", "yes", "是", "y"), ("false", "0", "no", "否", "n", "")
+    text = (value or "").strip().lower()
+    if text not in yes + no:
+        raise InvalidInput(
+            f"row {line}: working_hours {value!r} is not yes or no (是/否)", field="working_hours"
+        )
+    return text in yes
+
+
 def _one_of(value: str, allowed: tuple[str, ...], name: str, line: int) -> str:
     if value not in allowed:
         raise InvalidInput(
@@ -116,6 +127,7 @@ def import_categories(session: Session, *, rows: list[dict[str, Any]]) -> int:
                 "escalation_level": _one_of(
                     _cell(row, "escalation_level") or "township", ESCALATION_LEVELS, "escalation_level", line
                 ),
+                "working_hours": _flag(_cell(row, "working_hours"), line),
             }
         except GridsError as exc:
             errors.append(exc.message if exc.message.startswith("row ") else f"row {line}: {exc.message}")
@@ -282,3 +294,32 @@ def _assign(session: Session, *, worker_id: int, grid: str, kind: str, since: da
     session.add(WorkerAssignment(worker_id=worker_id, grid_code=grid, kind=kind, valid_from=since))
     session.flush()
     return 1, ended
+
+
+def import_calendar(session: Session, *, rows: list[dict[str, Any]]) -> int:
+    """Holidays and make-up working days (day, working yes/no, name), replacing those days' entries."""
+    rows = canonical(
+        rows, {"day": ("day", "date", "日期"), "working": ("working", "上班"), "name": ("name", "名称")}
+    )
+    errors, days = [], []
+    for line, row in enumerate(rows, start=2):
+        try:
+            raw = _need(row, "day", line)
+            try:
+                day = date.fromisoformat(raw[:10])
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"row {line}: day {raw!r} is not a date such as 2026-10-01 (日期格式有误)"
+                ) from exc
+            days.append(
+                CalendarDay(
+                    day=day, working=_flag(_cell(row, "working"), line), name=_cell(row, "name") or ""
+                )
+            )
+        except GridsError as exc:
+            errors.append(exc.message if exc.message.startswith("row ") else f"row {line}: {exc.message}")
+    _refuse(errors, len(rows))
+    for entry in days:
+        session.merge(entry)
+    session.flush()
+    return len(days)

@@ -7,6 +7,7 @@ from grids.models.catalogue import CaseCategory, Platform
 from grids.models.divisions import Division, DivisionPart
 from grids.models.intake import (
     CacheVersion,
+    CalendarDay,
     CaseAttachment,
     IdempotencyRecord,
     PersonalDataAccess,
@@ -19,6 +20,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "CacheVersion",
+    "CalendarDay",
     "Case",
     "CaseAttachment",
     "CaseCategory",

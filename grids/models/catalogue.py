@@ -1,6 +1,6 @@
 """The four platforms and their responsibility lists (权责清单) of case categories."""
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grids.models.base import ESCALATION_LEVELS, PLATFORMS, Base, one_of
@@ -44,3 +44,6 @@ class CaseCategory(Base):
     duplicate_radius_m: Mapped[float] = mapped_column(Float)
     duplicate_window_hours: Mapped[float] = mapped_column(Float)
     escalation_level: Mapped[str] = mapped_column(Text)
+    working_hours: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), doc="limits count working hours on the holiday calendar"
+    )

@@ -1,13 +1,15 @@
 """What intake and locate keep beside the cases: replayable answers, cache versions, worker logins,
-and the log of every look at personal data."""
+the log of every look at personal data, photos, and the holiday calendar for working-hour limits."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -110,3 +112,13 @@ class CaseAttachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalendarDay(Base):
+    """A day that breaks the Monday–Friday week: a public holiday (休) or a make-up working day (班)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean, doc="true: a make-up working day; false: a holiday")
+    name: Mapped[str] = mapped_column(Text)

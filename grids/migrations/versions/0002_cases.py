@@ -1,4 +1,4 @@
-"""Cases: photos of cases, replayable answers for Idempotency-Key, cache versions bumped by triggers for the in-memory
+"""Cases: the holiday calendar and working-hour limits, photos of cases, replayable answers for Idempotency-Key, cache versions bumped by triggers for the in-memory
 locator, worker logins, the log of unmaskings, and the possible duplicate flagged at intake.
 
 Revision ID: 0002
@@ -107,6 +107,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_attachments")),
     )
     op.create_index("ix_case_attachments_case", "case_attachments", ["county_code", "case_id"], unique=False)
+    op.create_table(
+        "calendar_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_calendar_days")),
+    )
+    op.add_column(
+        "case_categories",
+        sa.Column("working_hours", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
     op.add_column("cases", sa.Column("duplicate_candidate_id", sa.BigInteger(), nullable=True))
     op.create_foreign_key(
         "fk_cases_duplicate_candidate",
@@ -128,6 +139,8 @@ def downgrade() -> None:
     op.drop_index("ix_cases_duplicate_candidate", table_name="cases")
     op.drop_constraint("fk_cases_duplicate_candidate", "cases", type_="foreignkey")
     op.drop_column("cases", "duplicate_candidate_id")
+    op.drop_column("case_categories", "working_hours")
+    op.drop_table("calendar_days")
     op.drop_index(op.f("ix_personal_data_access_user_id"), table_name="personal_data_access")
     op.drop_index("ix_personal_data_access_case", table_name="personal_data_access")
     op.drop_table("personal_data_access")
