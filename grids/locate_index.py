@@ -196,11 +196,12 @@ class GridIndex:
 
     def answer(self, lon: float, lat: float, *, tolerance_m: float = TOLERANCE_M) -> Found | None:
         """Where one storage-CRS point lies; None when it is outside every division."""
-        grid, kind, distance = self.grids.locate_one(lon, lat, tolerance_m=tolerance_m)
+        point = self.grids.project_one(lon, lat)  # every locator here measures in the same metric CRS
+        grid, kind, distance = self.grids.locate_point(point, tolerance_m=tolerance_m)
         if kind in (INSIDE, EDGE):
             return self._found(lon, lat, kind, distance, grid, self.villages[grid])
         for codes, locator in self.levels:
-            division, _, _ = locator.locate_one(lon, lat, tolerance_m=0.0)
+            division, _, _ = locator.locate_point(point, tolerance_m=0.0)
             if division >= 0:
                 return self._found(lon, lat, kind, distance, grid, codes[division])
         return None
