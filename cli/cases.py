@@ -8,12 +8,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import database_url, sessions
-from cli.locate import OPERATOR
 from grids.cases.accounts import link_worker
 from grids.cases.bulk import CHUNK, import_cases
 from grids.cases.files import read_rows, to_input
 from grids.db import make_engine, transaction
 from grids.errors import GridsError, InvalidInput
+from grids.users import OPERATOR
 
 app = typer.Typer(help="事件 cases: import files of cases, link worker accounts.", no_args_is_help=True)
 out = Console(highlight=False)

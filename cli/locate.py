@@ -10,11 +10,10 @@ from api.schemas_locate import LocatePublic
 from cli.context import sessions
 from grids.db import transaction
 from grids.locate import locate as locate_point
-from grids.users import Principal
+from grids.users import OPERATOR
 
 out = Console(highlight=False)
 # The command line is the installation's operator: whole jurisdiction, like `grids users list`.
-OPERATOR = Principal(0, "cli", "admin", None, None)
 MATCH_ZH = {"inside": "网格内", "edge": "网格边界", "near": "邻近网格", "outside": "网格外（待分配）"}
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gis.crs import METRIC_SRID, STORAGE_SRID, to_storage
 from grids.cases.deadlines import WorkCalendar, deadlines, load_calendar
 from grids.cases.intake import CaseInput, Placement, check_input, queue_placement
-from grids.demo.load import copy_rows
+from grids.copy import copy_rows
 from grids.errors import GridsError, InvalidInput
 from grids.locate import check_coordinates, crs_name, indexes
 from grids.locate_index import chain_of

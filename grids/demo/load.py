@@ -1,12 +1,9 @@
 """Load the demo city 示范市 into a migrated database, replacing an earlier demo in one transaction."""
 
-import io
-import json
-import re
 import time as clock
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,6 +12,7 @@ from psycopg2.extensions import cursor as Cursor
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from grids.copy import copy_rows
 from grids.demo.cases import CaseMaker
 from grids.demo.catalogue import SCALES, upsert_categories
 from grids.demo.geography import Geography, build_geography, to_storage
@@ -24,9 +22,6 @@ from grids.households import refresh_division_figures, refresh_grid_figures
 
 Progress = Callable[[str, int, int], None]
 DEMO = "99"  # the synthetic province: no national division code starts with 99
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_SPECIAL = re.compile(r"[\\\t\n\r]")
-_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -163,38 +158,6 @@ def _delete_demo(cur: Cursor) -> None:
         "DROP TABLE demo_people",
     ):
         cur.execute(statement, {"p": like})
-
-
-def _text(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return value.translate(_ESCAPE) if _SPECIAL.search(value) else value
-    if value is None:
-        return r"\N"
-    if kind is bool:
-        return "t" if value else "f"
-    if isinstance(value, datetime | time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False).translate(_ESCAPE)
-    return str(value)
-
-
-def copy_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into a table in chunks (text format); returns how many."""
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    count, buffer = 0, io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(map(_text, row)) + "\n")
-        count += 1
-        if count % _CHUNK == 0:
-            buffer.seek(0)
-            cur.copy_expert(statement, buffer)
-            buffer = io.StringIO()
-    if buffer.tell():
-        buffer.seek(0)
-        cur.copy_expert(statement, buffer)
-    return count
 
 
 def _reserve(cur: Cursor, table: str, n: int) -> int:
