@@ -7,7 +7,7 @@ from rich.console import Console
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from cli import boundaries, cases, db, demo, divisions, locate, rosters, serve, users
+from cli import boundaries, cases, coverage, db, demo, divisions, locate, rosters, serve, users
 from grids.errors import GridsError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(divisions.app, name="divisions")
 app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(cases.app, name="cases")
+app.add_typer(coverage.app, name="coverage")
 app.add_typer(rosters.workers, name="workers")
 app.add_typer(rosters.categories, name="categories")
 app.command("demo")(demo.demo)

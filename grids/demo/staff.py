@@ -41,12 +41,13 @@ class Blocks:
 
 
 def sample_blocks(geo: Geography, rng: np.random.Generator) -> Blocks:
-    """About 20 blocks per ordinary grid (150–600 households; 900–1,400 in the overloaded village)."""
+    """About 20 blocks per ordinary grid (170–500 households, the usual 300–500 guideline; 900–1,400 in the
+    overloaded village)."""
     ranges = {  # blocks, households (upper bounds exclusive)
         "gap": ((8, 15), (80, 261)),
         "dedicated": ((1, 5), (5, 61)),
         "overloaded": ((25, 36), (900, 1401)),
-        "ordinary": ((15, 26), (170, 581)),
+        "ordinary": ((15, 26), (170, 501)),
     }
     counts, totals = [], []
     for u in geo.units:

@@ -1,0 +1,1 @@
+"""Coverage: where grids lack ground, workers or platform staff; summaries; staff allocation plans."""
