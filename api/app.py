@@ -11,6 +11,7 @@ from api.routers import (
     boundaries,
     cases,
     catalogue,
+    coverage,
     divisions,
     health,
     locate,
@@ -67,6 +68,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         tiles,
         webmap,
         boundaries,
+        coverage,
     ):
         app.include_router(module.router)
     return app

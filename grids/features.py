@@ -52,7 +52,7 @@ SOURCES: dict[str, Source] = {
     # Ordered by the primary key (county, id): pages walk the index instead of sorting.
     "cases": Source("layers_cases.sql", "bigint", ("county_code", "fid")),
     "drafts": Source("layers_drafts.sql", "bigint", ("fid",)),
-    "gaps": Source("layers_gaps.sql", "text", ("fid",)),
+    "gaps": Source("coverage_gaps.sql", "text", ("fid",)),
 }
 
 
@@ -197,6 +197,19 @@ def page_features(
     )
     rows = session.execute(query, {**params, "limit": limit, "offset": offset})
     return [FeatureRow(*row) for row in rows]
+
+
+def all_features(
+    session: Session, *, selection: Selection, properties: Sequence[str], geometry: Geometry
+) -> list[FeatureRow]:
+    """Every feature of the selection in one pass, for sources computed on request (no paging)."""
+    where, params = _where(selection)
+    order = ", ".join(_column(c) for c in SOURCES[selection.source].order)
+    query = text(
+        f"SELECT f.fid::text, {_GEOJSON[geometry]}, {_properties(properties)} FROM {_from(selection)} "
+        f"WHERE {where} ORDER BY {order}"
+    )
+    return [FeatureRow(*row) for row in session.execute(query, params)]
 
 
 def get_feature(

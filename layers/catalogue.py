@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from grids.coverage.gaps import Rules
 from grids.errors import Forbidden, NotFound
 from grids.users import Principal
 
@@ -112,6 +113,25 @@ CASE_PROPERTIES = (
     Property("overdue", "boolean", "已超时 Overdue"),
 )
 
+GAP_PROPERTIES = (
+    Property("kind", "string", "缺口类型 Kind"),
+    Property("severity", "string", "严重程度 Severity (high / medium / low)"),
+    Property("county_code", "string", "县（市、区）代码 County code", in_tiles=False),
+    Property("township_code", "string", "乡镇（街道）代码 Township code"),
+    Property("village_code", "string", "村（社区）代码 Village code"),
+    Property("grid_code", "string", "网格编码 Grid code"),
+    Property("platform_code", "string", "平台 Platform"),
+    Property("area_m2", "number", "面积（平方米） Area in m²"),
+    Property("households", "integer", "户数 Households"),
+    Property("cases", "integer", "落入事件 Cases that fell there", in_tiles=False),
+    Property("open_cases", "integer", "未办结事件 Open cases"),
+    Property("workers", "integer", "网格员数 Grid workers", in_tiles=False),
+    Property("households_per_worker", "number", "人均户数 Households per full-time worker", in_tiles=False),
+    Property("open_cases_per_worker", "number", "人均待办 Open cases per worker", in_tiles=False),
+    Property("distance_m", "number", "最近平台人员距离（米） Distance to the nearest staff", in_tiles=False),
+    Property("threshold", "number", "阈值 The cap or distance exceeded", in_tiles=False),
+)
+
 DRAFT_PROPERTIES = (
     Property("id", "integer", "要素编号 Feature id"),
     Property("generation_id", "integer", "草稿版本 Draft generation"),
@@ -195,17 +215,17 @@ CATALOGUE: tuple[Layer, ...] = (
         "coverage-gaps",
         "网格覆盖缺口",
         "Coverage gaps",
-        "Ground of a village that no active grid covers, one feature per piece, computed on request "
-        "(ask for an area with bbox, or use tiles, on large jurisdictions).",
+        "Gaps computed on request with the default caps, now: ground no grid covers (uncovered, "
+        "outside_villages), grids short of workers or platform staff (no_worker, off_duty, "
+        "no_platform_staff), load over the caps (households_over_cap, open_cases_over_cap) and "
+        "platform staff too far away (out_of_reach). Staffing gaps carry their grid's shape. Ask for "
+        "an area with bbox, or use tiles, on large jurisdictions.",
         "gaps",
-        (
-            Property("village_code", "string", "村（社区）代码 Village code"),
-            Property("township_code", "string", "乡镇（街道）代码 Township code"),
-            Property("area_m2", "number", "面积（平方米） Area in m²"),
-        ),
+        GAP_PROPERTIES,
         "MultiPolygon",
         10,
         16,
+        params=Rules().params(),
     ),
     Layer(
         "drafts",

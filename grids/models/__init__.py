@@ -4,6 +4,7 @@ from grids.models.base import Base
 from grids.models.boundaries import Generation, Grid, GridPart, HouseholdBlock
 from grids.models.cases import Case, CaseEvent, CaseIntakeKey
 from grids.models.catalogue import CaseCategory, Platform
+from grids.models.coverage import AllocationPlan
 from grids.models.divisions import Division, DivisionPart
 from grids.models.intake import (
     CacheVersion,
@@ -17,6 +18,7 @@ from grids.models.people import DutyWindow, Person, Worker, WorkerAssignment
 from grids.models.users import ApiToken, DbLogin, User
 
 __all__ = [
+    "AllocationPlan",
     "ApiToken",
     "Base",
     "CacheVersion",

@@ -1,0 +1,128 @@
+"""Coverage summary (覆盖概况) per county, township or village: grids, households, workers by role,
+platform staff, the ratios leaders compare, cases per month by platform, on-time rate and gaps."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grids.codes import prefix
+from grids.coverage.gaps import KINDS, Gap, Rules, find_gaps
+from grids.errors import InvalidInput, NotFound
+from grids.models.base import PLATFORMS
+from grids.users import Principal
+
+LEVELS = {"county": 6, "township": 9, "village": 12}
+DAYS_PER_MONTH = 365.25 / 12
+_SQL = text(resources.files("grids").joinpath("sql/coverage_summary.sql").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class DivisionSummary:
+    """The coverage figures of one division."""
+
+    code: str
+    name: str
+    grids: int
+    ordinary_grids: int
+    households: int
+    population: int
+    workers: dict[str, int]
+    platform_staff: dict[str, int]
+    cases: int
+    cases_per_month: dict[str, float]
+    handle_done: int
+    handle_on_time: int
+    handle_open_late: int
+    gaps: dict[str, int]
+
+    @property
+    def households_per_full_time(self) -> float | None:
+        """Households per full-time grid worker (专职网格员)."""
+        full_time = self.workers["full_time"]
+        return None if full_time == 0 else round(self.households / full_time, 1)
+
+    @property
+    def grids_per_platform_staff(self) -> dict[str, float | None]:
+        """Grids per staff member of each platform."""
+        return {p: None if n == 0 else round(self.grids / n, 2) for p, n in self.platform_staff.items()}
+
+    @property
+    def handle_on_time_rate(self) -> float | None:
+        """Handled on time over (handled + open and already late); None when nothing counts."""
+        total = self.handle_done + self.handle_open_late
+        return None if total == 0 else round(self.handle_on_time / total, 4)
+
+
+def summarise(
+    session: Session,
+    *,
+    caller: Principal,
+    level: str,
+    at: datetime,
+    code: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    rules: Rules | None = None,
+) -> list[DivisionSummary]:
+    """Figures for every division of `level` in the caller's jurisdiction (or in `code` within it).
+
+    Cases are those received in [start, end), by default the 90 days before `at`; gaps are judged at `at`.
+    """
+    if level not in LEVELS:
+        raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVELS)} (层级有误)", field="level")
+    start, end = window(at, start, end)
+    if code is not None and not caller.sees(code):
+        raise NotFound(f"{code} is not in your jurisdiction (不在辖区内)", field="code")
+    scope = code or caller.scope_code
+    like = "%" if scope is None else prefix(scope) + "%"
+    digits = LEVELS[level]
+    rows = session.execute(
+        _SQL, {"level": level, "digits": digits, "scope": like, "at": at, "from": start, "to": end}
+    ).all()
+    months = (end - start).total_seconds() / 86400 / DAYS_PER_MONTH
+    gaps = _gap_counts(find_gaps(session, caller=caller, code=code, rules=rules, at=at), level)
+    return [
+        DivisionSummary(
+            code=r.code,
+            name=r.name,
+            grids=r.grids,
+            ordinary_grids=r.ordinary_grids,
+            households=r.households,
+            population=r.population,
+            workers={"grid_head": r.grid_heads, "full_time": r.full_time, "part_time": r.part_time},
+            platform_staff={p: getattr(r, f"staff_{p}") for p in PLATFORMS},
+            cases=r.cases,
+            cases_per_month={p: round(getattr(r, f"cases_{p}") / months, 1) for p in PLATFORMS},
+            handle_done=r.handle_done,
+            handle_on_time=r.handle_on_time,
+            handle_open_late=r.handle_open_late,
+            gaps=gaps.get(r.code, dict.fromkeys(KINDS, 0)),
+        )
+        for r in rows
+    ]
+
+
+def window(at: datetime, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """The period cases are counted over: [start, end), by default the 90 days before `at`."""
+    if at.tzinfo is None:
+        raise InvalidInput("at needs a time zone, e.g. 2026-11-02T10:00:00+08:00 (须带时区)", field="at")
+    end = end or at
+    start = start or end - timedelta(days=90)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("from and to need a time zone (须带时区)", field="from")
+    if end <= start:
+        raise InvalidInput("to must come after from (结束时间须晚于开始时间)", field="to")
+    return start, end
+
+
+def _gap_counts(gaps: list[Gap], level: str) -> dict[str, dict[str, int]]:
+    """Gaps per division of `level` and kind; a gap of a larger division counts in none of its parts."""
+    counted: dict[str, dict[str, int]] = {}
+    for gap in gaps:
+        code = gap.place[f"{level}_code"]
+        if code is not None:
+            counted.setdefault(code, dict.fromkeys(KINDS, 0))[gap.kind] += 1
+    return counted
