@@ -143,6 +143,9 @@ class AllocationCreate(BaseModel):
     change_penalty_m: float = Field(
         default=2000, ge=0, le=100_000, description="cost of a grid changing hands, as extra metres of travel"
     )
+    balance_slack: float = Field(
+        default=0.05, ge=0, le=0.5, description="how far above the best balance travel and stability may go"
+    )
 
 
 class PlanPublic(BaseModel):

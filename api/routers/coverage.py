@@ -116,6 +116,7 @@ def allocation(body: AllocationCreate, db: SessionDep, caller: PlannerDep) -> Pl
         count=body.count,
         history_days=body.history_days,
         change_penalty_m=body.change_penalty_m,
+        balance_slack=body.balance_slack,
     )
     commit(db)
     return PlanPublic.of(plan)

@@ -40,6 +40,14 @@ async function fetchJson(url) {
   return response.json();
 }
 
+const GROUND = ["in", ["get", "kind"], ["literal", ["uncovered", "outside_villages"]]];
+const GAP_KINDS = {
+  uncovered: "无网格覆盖 no grid", outside_villages: "无村社区覆盖 no village", no_worker: "无负责网格员 no worker",
+  off_duty: "当前无人值守 nobody on duty", no_platform_staff: "无平台人员 no platform staff",
+  households_over_cap: "户数超标 households over cap", open_cases_over_cap: "在办事件超标 open cases over cap",
+  out_of_reach: "平台人员过远 staff too far",
+};
+
 function style() {
   const vector = (layer) => ({ type: "vector", url: tilejson(layer) });
   const load = ["coalesce", ["get", "load"], -1];
@@ -66,8 +74,18 @@ function style() {
         paint: { "line-color": "#555", "line-width": 0.6 },
       },
       {
-        id: "gaps-fill", type: "fill", source: "gaps", "source-layer": "coverage-gaps",
+        id: "gaps-fill", type: "fill", source: "gaps", "source-layer": "coverage-gaps", filter: GROUND,
         paint: { "fill-color": "#e7298a", "fill-opacity": 0.6, "fill-outline-color": "#7a0177" },
+      },
+      {
+        // Staffing and reach gaps carry their grid's shape: outlined, and clickable through the grid.
+        id: "gaps-staffing", type: "fill", source: "gaps", "source-layer": "coverage-gaps", filter: ["!", GROUND],
+        paint: { "fill-color": "#7a0177", "fill-opacity": 0.01 },
+      },
+      {
+        id: "gaps-staffing-line", type: "line", source: "gaps", "source-layer": "coverage-gaps",
+        filter: ["all", ["!", GROUND], ["==", ["get", "severity"], "high"]],
+        paint: { "line-color": "#7a0177", "line-width": 2, "line-dasharray": [2, 1] },
       },
       {
         id: "villages-line", type: "line", source: "villages", "source-layer": "villages",
@@ -121,19 +139,26 @@ function show(rows) {
 }
 
 function inspect(map, event) {
-  const hits = map.queryRenderedFeatures(event.point, { layers: ["cases-points", "gaps-fill", "grids-fill"] });
+  const layers = ["cases-points", "gaps-fill", "gaps-staffing", "grids-fill"];
+  const hits = map.queryRenderedFeatures(event.point, { layers });
   const grid = hits.find((f) => f.layer.id === "grids-fill");
   const gap = hits.find((f) => f.layer.id === "gaps-fill");
+  const staffing = hits.filter((f) => f.layer.id === "gaps-staffing");
   const point = hits.find((f) => f.layer.id === "cases-points");
   const rows = [];
   if (gap) {
     rows.push(["覆盖缺口 Coverage gap", null]);
+    rows.push(["类型 Kind", GAP_KINDS[gap.properties.kind], "gap.kind"]);
     rows.push(["村（社区） Village", gap.properties.village_code, "gap.village_code"]);
     rows.push(["面积 Area m²", gap.properties.area_m2, "gap.area_m2"]);
   }
   if (grid) {
     rows.push(["网格 Grid", null]);
     for (const [key, label] of GRID_FIELDS) rows.push([label, grid.properties[key], `grid.${key}`]);
+  }
+  if (staffing.length) {
+    const named = staffing.map((f) => GAP_KINDS[f.properties.kind] + (f.properties.platform_code ? ` (${f.properties.platform_code})` : ""));
+    rows.push(["网格缺口 Grid gaps", [...new Set(named)].join("; "), "grid.gaps"]);
   }
   if (point) {
     rows.push(["事件 Case", null]);

@@ -78,6 +78,7 @@ def propose(
     count: int | None = None,
     history_days: int = 180,
     change_penalty_m: float = 2_000.0,
+    balance_slack: float = 0.05,
     work_limit: float = 20.0,
 ) -> AllocationPlan:
     """Solve an allocation for the grids of township or county `code` and store it as a proposal."""
@@ -88,6 +89,8 @@ def propose(
         )
     if staff is not None and count is not None:
         raise InvalidInput("give staff or count, not both (人员名单与人数只能给一个)", field="count")
+    if not 0 <= balance_slack <= 0.5:
+        raise InvalidInput("balance_slack must be 0–0.5 (均衡容差须在0–0.5之间)", field="balance_slack")
     if not 1 <= history_days <= 3660:
         raise InvalidInput("history_days must be 1–3660 (历史天数须在1–3660之间)", field="history_days")
     rows = session.execute(
@@ -112,7 +115,14 @@ def propose(
     distance = np.hypot(*(base_xy[:, None, :] - grid_xy[None, :, :]).transpose(2, 0, 1))
     index = {p.worker_id: i for i, p in enumerate(positions) if p.worker_id is not None}
     current = np.array([next((index[w] for w in r.current if w in index), -1) for r in rows], dtype=np.int64)
-    problem = Problem(loads, distance, current, change_penalty_m=change_penalty_m, work_limit=work_limit)
+    problem = Problem(
+        loads,
+        distance,
+        current,
+        change_penalty_m=change_penalty_m,
+        slack=balance_slack,
+        work_limit=work_limit,
+    )
     solution = solve(problem)
     bound = lower_bound(loads, len(positions))
     before, after = (
@@ -156,6 +166,7 @@ def propose(
         "count": count,
         "history_days": history_days,
         "change_penalty_m": change_penalty_m,
+        "balance_slack": balance_slack,
         "at": at.isoformat(),
     }
     plan = AllocationPlan(

@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -165,3 +166,58 @@ def test_cli_lists_gaps(demo_url: str, demo: Demo) -> None:
         [GRIDS, "coverage", "gaps", "--at", "yesterday"], env=env, capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--at" in bad.stderr
+
+
+def test_summary_per_township(base: str, demo: Demo, engine: Engine) -> None:
+    """Per township: grids and households as the grids table sums them, gaps as /coverage/gaps counts them."""
+    response = httpx.get(
+        f"{base}/coverage/summary",
+        params={"level": "township", "at": WEDNESDAY_10},
+        headers=auth(demo, "demo-leader"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    start, end = datetime.fromisoformat(body["from"]), datetime.fromisoformat(body["to"])
+    assert end == datetime.fromisoformat(WEDNESDAY_10) and (end - start).days == 90
+    with engine.connect() as conn:
+        expected = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(
+                text(
+                    "SELECT left(g.code, 9) || '000', count(*), sum(g.households) FROM grids g "
+                    "JOIN generations ge ON ge.id = g.generation_id AND ge.status = 'active' GROUP BY 1"
+                )
+            )
+        }
+    rows = {d["code"]: d for d in body["divisions"]}
+    assert set(rows) == set(demo.summary.township_codes)
+    assert {c: (d["grids"], d["households"]) for c, d in rows.items()} == expected
+    all_gaps = gaps(base, demo, at=WEDNESDAY_10)["features"]
+    for code, row in rows.items():
+        mine = [f for f in all_gaps if f["properties"]["place"]["township_code"] == code]
+        assert sum(row["gaps"].values()) == len(mine), code
+        assert row["workers"]["full_time"] > 0 and all(n > 0 for n in row["platform_staff"].values())
+        assert 0 <= row["handle_on_time_rate"] <= 1
+    dispatcher = httpx.get(
+        f"{base}/coverage/summary",
+        params={"level": "village"},
+        headers=auth(demo, f"demo-dispatcher-{code[:9]}"),
+    ).json()
+    assert dispatcher["divisions"] and all(d["code"].startswith(code[:9]) for d in dispatcher["divisions"])
+    worker = httpx.get(f"{base}/coverage/summary", headers=auth(demo, "demo-admin"), params={"level": "city"})
+    assert worker.status_code == 422 and "level" in worker.text
+
+
+def test_cli_summary(demo_url: str, demo: Demo) -> None:
+    """`grids coverage summary` prints one row per township."""
+    env = {**os.environ, "GRIDS_DATABASE_URL": demo_url, "COLUMNS": "250"}
+    done = subprocess.run(
+        [GRIDS, "coverage", "summary", "--level", "township"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for code in demo.summary.township_codes:
+        assert code in done.stdout
