@@ -19,6 +19,7 @@ class GapProperties(BaseModel):
     message: str
     place: dict[str, str | None]
     figures: dict[str, float | int | None]
+    case_ids: list[int] = Field(description="ground gaps: the cases that fell there, latest first (≤ 100)")
 
 
 class GapFeature(BaseModel):
@@ -42,6 +43,7 @@ class GapFeature(BaseModel):
                 message=gap.message,
                 place=gap.place,
                 figures=gap.figures,
+                case_ids=gap.case_ids,
             ),
         )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids import features
@@ -24,6 +25,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "out_of_reach": ("平台人员过远", "platform staff too far away"),
 }
 SEVERITIES = ("high", "medium", "low")
+GROUND = ("uncovered", "outside_villages")
+CASES_LISTED = 100
+_CASES_IN = text(
+    "SELECT id FROM cases WHERE ST_Covers(ST_SetSRID(ST_GeomFromGeoJSON(:shape), 4490), geom) "
+    "ORDER BY received_at DESC, id DESC LIMIT :n"
+)
 FIGURES = (
     "area_m2",
     "households",
@@ -91,6 +98,8 @@ class Gap:
     place: dict[str, str | None]
     figures: dict[str, float | int | None]
     geometry: dict[str, Any] = field(repr=False)
+    case_ids: list[int] = field(default_factory=list)
+    """For ground gaps: the cases that fell there, latest first (at most CASES_LISTED)."""
 
     @property
     def where(self) -> str:
@@ -175,6 +184,10 @@ def find_gaps(
         )
     order = {kind: i for i, kind in enumerate(KINDS)}
     gaps.sort(key=lambda g: (SEVERITIES.index(g.severity), order[g.kind], g.fid))
+    for gap in gaps:
+        if gap.kind in GROUND and gap.figures["cases"]:
+            found = session.execute(_CASES_IN, {"shape": json.dumps(gap.geometry), "n": CASES_LISTED})
+            gap.case_ids.extend(found.scalars())
     return gaps
 
 

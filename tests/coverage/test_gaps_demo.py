@@ -78,7 +78,17 @@ def test_ground_gap_figures(base: str, demo: Demo, engine: Engine) -> None:
                 text("SELECT count(*) FROM cases WHERE ST_Covers(ST_GeomFromText(:wkt, 4490), geom)"),
                 {"wkt": gap["wkt"]},
             ).scalar()
-        assert inside > 0 and figures["cases"] == inside
+        assert inside > 0 and figures["cases"] == inside == len(feature["properties"]["case_ids"])
+        with engine.connect() as conn:
+            ids = (
+                conn.execute(
+                    text("SELECT id FROM cases WHERE ST_Covers(ST_GeomFromText(:wkt, 4490), geom)"),
+                    {"wkt": gap["wkt"]},
+                )
+                .scalars()
+                .all()
+            )
+        assert sorted(feature["properties"]["case_ids"]) == sorted(ids)
         assert feature["properties"]["severity"] == "high"
         assert feature["properties"]["place"]["township_code"] == gap["village_code"][:9] + "000"
 
