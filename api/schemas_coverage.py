@@ -6,7 +6,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grids.coverage.gaps import KINDS, Gap, Rules
-from grids.coverage.summary import DivisionSummary
 from grids.models import AllocationPlan
 
 
@@ -74,7 +73,9 @@ class GapsPublic(BaseModel):
 
 
 class DivisionSummaryPublic(BaseModel):
-    """One division's coverage figures."""
+    """One division's coverage figures (read from a `DivisionSummary`, its properties included)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     code: str
     name: str
@@ -90,26 +91,6 @@ class DivisionSummaryPublic(BaseModel):
     cases_per_month: dict[str, float]
     handle_on_time_rate: float | None
     gaps: dict[str, int]
-
-    @classmethod
-    def of(cls, s: DivisionSummary) -> "DivisionSummaryPublic":
-        """The public form."""
-        return cls(
-            code=s.code,
-            name=s.name,
-            grids=s.grids,
-            ordinary_grids=s.ordinary_grids,
-            households=s.households,
-            population=s.population,
-            workers=s.workers,
-            platform_staff=s.platform_staff,
-            households_per_full_time=s.households_per_full_time,
-            grids_per_platform_staff=s.grids_per_platform_staff,
-            cases=s.cases,
-            cases_per_month=s.cases_per_month,
-            handle_on_time_rate=s.handle_on_time_rate,
-            gaps=s.gaps,
-        )
 
 
 class SummaryPublic(BaseModel):

@@ -103,7 +103,7 @@ def summary(
             code=None if code is None else division_code(code),
         )
     if as_json:
-        _dump([DivisionSummaryPublic.of(r).model_dump() for r in rows])
+        _dump([DivisionSummaryPublic.model_validate(r).model_dump() for r in rows])
         return
     table = Table(title=f"覆盖概况 coverage summary ({level})")
     for column in (

@@ -98,7 +98,11 @@ def summary(
     begin, finish = window(when, start, end)
     rows = summarise(db, caller=caller, level=level, at=when, code=_code(code), start=begin, end=finish)
     return SummaryPublic(
-        level=level, at=when, start=begin, end=finish, divisions=[DivisionSummaryPublic.of(r) for r in rows]
+        level=level,
+        at=when,
+        start=begin,
+        end=finish,
+        divisions=[DivisionSummaryPublic.model_validate(r) for r in rows],
     )
 
 
