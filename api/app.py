@@ -23,6 +23,7 @@ from api.routers import (
     tiles,
     users,
     webmap,
+    workers,
 )
 from api.settings import ApiSettings
 from grids.db import make_engine, session_factory
@@ -69,6 +70,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         webmap,
         boundaries,
         coverage,
+        workers,
     ):
         app.include_router(module.router)
     return app

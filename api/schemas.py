@@ -79,6 +79,7 @@ class CategoryPublic(Orm):
     duplicate_radius_m: float
     duplicate_window_hours: float
     escalation_level: Literal["township", "county", "city"]
+    working_hours: bool = Field(description="limits count working hours on the holiday calendar")
 
 
 class UserCreate(BaseModel):

@@ -62,6 +62,6 @@ def import_workers(db: SessionDep, caller: KeeperDep, file: UploadArg) -> Roster
 @router.post("/categories/import", response_model=CategoryImportPublic, summary="Import categories")
 def import_category_list(db: SessionDep, caller: AdminDep, file: UploadArg) -> CategoryImportPublic:
     """Insert or update case categories with their platforms and stage time limits; all or nothing."""
-    count = import_categories(db, rows=_rows(file))
+    count = import_categories(db, rows=_rows(file), caller=caller)
     commit(db)
     return CategoryImportPublic(categories=count)

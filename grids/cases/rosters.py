@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grids.cases.intake import check_text
+from grids.catalogue import record_actor
 from grids.codes import division_code, level_of
 from grids.errors import GridsError, InvalidInput
 from grids.models import CalendarDay, CaseCategory, Division, DutyWindow, Person, Worker, WorkerAssignment
@@ -102,9 +103,10 @@ def _one_of(value: str, allowed: tuple[str, ...], name: str, line: int) -> str:
     return value
 
 
-def import_categories(session: Session, *, rows: list[dict[str, Any]]) -> int:
-    """Insert or update categories by code; returns how many rows were written."""
+def import_categories(session: Session, *, rows: list[dict[str, Any]], caller: Principal) -> int:
+    """Insert or update categories by code, each change kept as a version; returns the rows written."""
     rows = canonical(rows, CATEGORY_HEADERS)
+    record_actor(session, caller=caller)
     errors: list[str] = []
     for line, row in enumerate(rows, start=2):
         try:
@@ -260,8 +262,10 @@ def import_roster(
                     DutyWindow(worker_id=worker.id, weekday=d, starts=s, ends=e) for d, s, e in windows
                 )
             if grid is not None:
-                a, e = _assign(session, worker_id=worker.id, grid=grid, kind=kind, since=since)
-                assigned, ended = assigned + a, ended + e
+                opened, closed = open_assignment(
+                    session, worker_id=worker.id, grid=grid, kind=kind, since=since
+                )
+                assigned, ended = assigned + (opened is not None), ended + closed
         except GridsError as exc:
             errors.append(exc.message if exc.message.startswith("row ") else f"row {line}: {exc.message}")
     _refuse(errors, len(rows))
@@ -269,8 +273,11 @@ def import_roster(
     return RosterSummary(added, updated, assigned, ended)
 
 
-def _assign(session: Session, *, worker_id: int, grid: str, kind: str, since: datetime) -> tuple[int, int]:
-    """Open an assignment unless the same one is open; a new primary ends the previous primary's."""
+def open_assignment(
+    session: Session, *, worker_id: int, grid: str, kind: str, since: datetime
+) -> tuple[WorkerAssignment | None, int]:
+    """Open an assignment unless the same one is open (then None); a new primary ends the previous
+    primary's. Returns the new assignment and how many were ended."""
     current = session.scalar(
         select(WorkerAssignment.id).where(
             WorkerAssignment.worker_id == worker_id,
@@ -280,7 +287,7 @@ def _assign(session: Session, *, worker_id: int, grid: str, kind: str, since: da
         )
     )
     if current is not None:
-        return 0, 0
+        return None, 0
     ended = 0
     if kind == "primary":
         result = session.execute(
@@ -291,9 +298,10 @@ def _assign(session: Session, *, worker_id: int, grid: str, kind: str, since: da
             {"grid": grid, "since": since},
         )
         ended = int(getattr(result, "rowcount", 0) or 0)
-    session.add(WorkerAssignment(worker_id=worker_id, grid_code=grid, kind=kind, valid_from=since))
+    assignment = WorkerAssignment(worker_id=worker_id, grid_code=grid, kind=kind, valid_from=since)
+    session.add(assignment)
     session.flush()
-    return 1, ended
+    return assignment, ended
 
 
 def import_calendar(session: Session, *, rows: list[dict[str, Any]]) -> int:

@@ -3,7 +3,7 @@
 from grids.models.base import Base
 from grids.models.boundaries import Generation, Grid, GridPart, HouseholdBlock
 from grids.models.cases import Case, CaseEvent, CaseIntakeKey
-from grids.models.catalogue import CaseCategory, Platform
+from grids.models.catalogue import CaseCategory, CaseCategoryVersion, Platform
 from grids.models.coverage import AllocationPlan
 from grids.models.divisions import Division, DivisionPart
 from grids.models.intake import (
@@ -26,6 +26,7 @@ __all__ = [
     "Case",
     "CaseAttachment",
     "CaseCategory",
+    "CaseCategoryVersion",
     "CaseEvent",
     "CaseIntakeKey",
     "DbLogin",

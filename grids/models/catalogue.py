@@ -1,6 +1,8 @@
 """The four platforms and their responsibility lists (权责清单) of case categories."""
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Text, text
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grids.models.base import ESCALATION_LEVELS, PLATFORMS, Base, one_of
@@ -47,3 +49,31 @@ class CaseCategory(Base):
     working_hours: Mapped[bool] = mapped_column(
         Boolean, server_default=text("false"), doc="limits count working hours on the holiday calendar"
     )
+
+
+class CaseCategoryVersion(Base):
+    """One version of a category as it stood from `valid_from` to `valid_to` (open: current), and who
+    made it; written by triggers on `case_categories` (grids/sql/category_history.sql), never by hand."""
+
+    __tablename__ = "case_category_versions"
+    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_forward"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("case_categories.code", ondelete="CASCADE"), index=True
+    )
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platforms.code"))
+    family: Mapped[str] = mapped_column(Text)
+    receive_hours: Mapped[float] = mapped_column(Float)
+    dispatch_hours: Mapped[float] = mapped_column(Float)
+    handle_hours: Mapped[float] = mapped_column(Float)
+    reply_hours: Mapped[float] = mapped_column(Float)
+    duplicate_radius_m: Mapped[float] = mapped_column(Float)
+    duplicate_window_hours: Mapped[float] = mapped_column(Float)
+    escalation_level: Mapped[str] = mapped_column(Text)
+    working_hours: Mapped[bool] = mapped_column(Boolean)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(Text, doc="the user, `cli`, or the database login of a SQL edit")
