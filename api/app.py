@@ -18,6 +18,7 @@ from api.routers import (
     ogc,
     ogc_edit,
     open311,
+    redraws,
     rosters,
     supervision,
     tiles,
@@ -71,6 +72,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         boundaries,
         coverage,
         workers,
+        redraws,
     ):
         app.include_router(module.router)
     return app

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.schemas_coverage import DivisionSummaryPublic, GapFeature, PlanPublic
+from cli import coverage_redraw
 from cli.context import sessions
 from grids.codes import division_code
 from grids.coverage.allocation import StaffInput, propose
@@ -23,6 +24,7 @@ app = typer.Typer(
     help="覆盖分析 coverage: gaps, summaries, staff allocation plans, redraw proposals.", no_args_is_help=True
 )
 out = Console(highlight=False)
+app.command("redraw")(coverage_redraw.redraw)
 SEVERITY_ZH = {"high": "[red]高 high[/]", "medium": "[yellow]中 medium[/]", "low": "低 low"}
 
 
