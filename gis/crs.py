@@ -76,14 +76,3 @@ def to_storage(x: ArrayLike, y: ArrayLike, crs: str) -> tuple[NDArray[np.float64
         return bd09_to_wgs84(xs, ys)
     lon, lat = _to_storage(name.upper()).transform(xs, ys)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-
-
-@lru_cache(maxsize=1)
-def _to_metric() -> Transformer:
-    return Transformer.from_crs(f"EPSG:{STORAGE_SRID}", f"EPSG:{METRIC_SRID}", always_xy=True)
-
-
-def to_metric(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Easting/northing in metres (the metric CRS) of storage-CRS longitude/latitude."""
-    x, y = _to_metric().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

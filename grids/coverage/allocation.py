@@ -13,11 +13,12 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gis.crs import to_metric
+from gis.coverage import to_metric
 from grids.codes import level_of, prefix
 from grids.coverage.solver import Problem, lower_bound, solve
 from grids.errors import InvalidInput, NotFound
@@ -111,7 +112,7 @@ def propose(
     loads = expected_load(households, cases, history_days)
     positions = _positions(session, area=area, platform=platform, staff=staff, count=count, rows=rows)
     positions = _choose_bases(positions, grid_xy, loads, rows)
-    base_xy = np.column_stack(to_metric([p.lon for p in positions], [p.lat for p in positions]))
+    base_xy = _metric_xy([p.lon for p in positions], [p.lat for p in positions])
     distance = np.hypot(*(base_xy[:, None, :] - grid_xy[None, :, :]).transpose(2, 0, 1))
     index = {p.worker_id: i for i, p in enumerate(positions) if p.worker_id is not None}
     current = np.array([next((index[w] for w in r.current if w in index), -1) for r in rows], dtype=np.int64)
@@ -306,7 +307,7 @@ def _choose_bases(
         return positions
     pairwise = np.hypot(*(grid_xy[:, None, :] - grid_xy[None, :, :]).transpose(2, 0, 1))
     if known:
-        xy = np.column_stack(to_metric([p.lon for p in known], [p.lat for p in known]))
+        xy = _metric_xy([p.lon for p in known], [p.lat for p in known])
         nearest = np.min(np.hypot(*(xy[:, None, :] - grid_xy[None, :, :]).transpose(2, 0, 1)), axis=0)
     else:
         nearest = np.full(len(grid_xy), np.inf)
@@ -320,6 +321,11 @@ def _choose_bases(
         nearest = np.minimum(nearest, pairwise[c])
         chosen.append(Position(p.staff_no, p.worker_id, float(rows[c].lon), float(rows[c].lat), "chosen"))
     return chosen
+
+
+def _metric_xy(lon: list[float], lat: list[float]) -> NDArray[np.float64]:
+    """Points given in longitude/latitude (storage CRS) as metric x/y rows."""
+    return np.asarray(shapely.get_coordinates(to_metric(shapely.points(lon, lat))), dtype=float)
 
 
 def _figures(
