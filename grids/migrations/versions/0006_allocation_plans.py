@@ -29,13 +29,35 @@ def upgrade() -> None:
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("applied_by", sa.Text(), nullable=True),
         sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_assignments", postgresql.ARRAY(sa.Integer()), server_default=sa.text("'{}'"), nullable=False),
-        sa.Column("ended_assignments", postgresql.ARRAY(sa.Integer()), server_default=sa.text("'{}'"), nullable=False),
-        sa.CheckConstraint("status IN ('proposed', 'applied', 'undone')", name=op.f("ck_allocation_plans_status_allowed")),
-        sa.CheckConstraint("(status = 'proposed') = (applied_at IS NULL)", name=op.f("ck_allocation_plans_applied_iff_not_proposed")),
-        sa.CheckConstraint("(status = 'undone') = (undone_at IS NOT NULL)", name=op.f("ck_allocation_plans_undone_iff_undone_at")),
-        sa.ForeignKeyConstraint(["scope_code"], ["divisions.code"], name=op.f("fk_allocation_plans_scope_code_divisions")),
-        sa.ForeignKeyConstraint(["platform_code"], ["platforms.code"], name=op.f("fk_allocation_plans_platform_code_platforms")),
+        sa.Column(
+            "created_assignments",
+            postgresql.ARRAY(sa.Integer()),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column(
+            "ended_assignments",
+            postgresql.ARRAY(sa.Integer()),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "status IN ('proposed', 'applied', 'undone')", name=op.f("ck_allocation_plans_status_allowed")
+        ),
+        sa.CheckConstraint(
+            "(status = 'proposed') = (applied_at IS NULL)",
+            name=op.f("ck_allocation_plans_applied_iff_not_proposed"),
+        ),
+        sa.CheckConstraint(
+            "(status = 'undone') = (undone_at IS NOT NULL)",
+            name=op.f("ck_allocation_plans_undone_iff_undone_at"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["scope_code"], ["divisions.code"], name=op.f("fk_allocation_plans_scope_code_divisions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_code"], ["platforms.code"], name=op.f("fk_allocation_plans_platform_code_platforms")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_plans")),
     )
     op.create_index("ix_allocation_plans_scope", "allocation_plans", ["scope_code", "platform_code"])
