@@ -29,6 +29,7 @@ from api.routers import (
 from api.settings import ApiSettings
 from grids.db import make_engine, session_factory
 from grids.embedded import resolve_database_url
+from grids.users import PrincipalCache
 
 
 def create_app(settings: ApiSettings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -37,15 +38,18 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            database_url or resolve_database_url(settings.database), pool_size=settings.pool_size
-        )
-        app.state.engine = engine
+        url = database_url or resolve_database_url(settings.database)
+        engine = make_engine(url, pool_size=settings.pool_size)
+        reader = make_engine(url, pool_size=settings.pool_size, autocommit=True)
+        app.state.engine, app.state.reader = engine, reader
         app.state.sessions = session_factory(engine)
+        app.state.reads = session_factory(reader)
+        app.state.principals = PrincipalCache(ttl=settings.principal_ttl_seconds)
         try:
             yield
         finally:
             engine.dispose()
+            reader.dispose()
 
     app = FastAPI(
         title="网格管理 Grid management — four platforms (四个平台)",
@@ -65,13 +69,13 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         supervision,
         open311,
         rosters,
+        workers,
         ogc,
         ogc_edit,
         tiles,
         webmap,
         boundaries,
         coverage,
-        workers,
         redraws,
     ):
         app.include_router(module.router)

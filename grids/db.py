@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from grids.errors import Conflict, EnvironmentProblem, GridsError, IntegrityViolation
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, autocommit: bool = False) -> Engine:
     """An engine with a small pool and a connection check before use, JIT compilation off.
 
     PostgreSQL's JIT triggers on estimated cost, and the estimates of our read-models (nested
     CTEs, spatial joins) are far above its thresholds: compiling took 2.8 s for a query that runs
     in 0.1 s. Nothing here runs long enough for JIT to pay.
+
+    `autocommit`: every statement commits on its own, no transaction (for reads only). It is set per
+    engine because switching a pooled connection back and forth costs a round trip each way.
     """
     return create_engine(
         url,
@@ -23,6 +26,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"options": "-c jit=off"},
+        isolation_level="AUTOCOMMIT" if autocommit else None,
     )
 
 

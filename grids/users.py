@@ -2,10 +2,12 @@
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from grids.codes import in_scope, prefix
 from grids.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -88,14 +90,51 @@ def revoke_tokens(session: Session, *, name: str) -> int:
 
 def authenticate(session: Session, token: str) -> Principal:
     """The principal behind a bearer token, or Unauthenticated."""
+    return _by_digest(session, _digest(token))
+
+
+def _by_digest(session: Session, digest: str) -> Principal:
     row = session.execute(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None), User.disabled.is_(False))
+        .where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None), User.disabled.is_(False))
     ).scalar_one_or_none()
     if row is None:
         raise Unauthenticated("token unknown or revoked (令牌无效或已吊销)")
     return principal_of(row)
+
+
+class PrincipalCache:
+    """Principals of recently checked tokens, kept `ttl` seconds in this process.
+
+    A token lookup costs a pooled connection and a query, more than many requests' own work; kept
+    here, a busy caller pays it once per `ttl`. The price is a delay: a revoked token, a disabled
+    user, or a changed role, jurisdiction or platform takes effect in each server process only when
+    its entry expires, at most `ttl` seconds later (0 looks every token up). Only valid tokens are
+    kept, so an unknown or revoked one is looked up every time and stays a 401, and at most `maxsize`
+    of them (the least recently used leave first).
+    """
+
+    def __init__(self, *, ttl: float, maxsize: int = 10_000) -> None:
+        self._principals: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()  # TTLCache is not thread-safe; requests run on a thread pool
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal kept for `token` from a lookup within `ttl`, if any (no database work)."""
+        digest = _digest(token)
+        with self._lock:
+            return self._principals.get(digest)
+
+    def authenticate(self, sessions: sessionmaker[Session], token: str) -> Principal:
+        """The principal behind `token`: kept from a lookup within `ttl`, else looked up in a new session."""
+        found = self.cached(token)
+        if found is None:
+            digest = _digest(token)
+            with sessions() as session:
+                found = _by_digest(session, digest)
+            with self._lock:
+                self._principals[digest] = found
+        return found
 
 
 def principal_of(user: User) -> Principal:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 
@@ -21,10 +22,15 @@ def free_port() -> int:
 @contextmanager
 def live_server(database_url: str) -> Iterator[str]:
     """Serve the app on `database_url`; yields its base URL and stops it on exit."""
+    with serve(create_app(database_url=database_url)) as url:
+        yield url
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve `app` (its lifespan runs, so `app.state` is set); yields its base URL and stops it on exit."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(database_url=database_url), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

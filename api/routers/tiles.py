@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, ReadSessionDep
 from grids.features import scope_extent
 from layers import tiles
 from layers.catalogue import layer
@@ -28,7 +28,7 @@ CollectionId = Annotated[str, Path(description="counties, townships, villages, g
     summary="TileJSON of a layer's vector tiles",
 )
 def tilejson(
-    request: Request, collection_id: CollectionId, db: SessionDep, caller: PrincipalDep
+    request: Request, collection_id: CollectionId, db: ReadSessionDep, caller: PrincipalDep
 ) -> JSONResponse:
     """TileJSON 3.0.0: absolute tile URLs, the layer's fields and zooms, bounded by the jurisdiction."""
     found = layer(collection_id, caller=caller)
@@ -48,7 +48,7 @@ def tile(
     z: Annotated[int, Path(ge=0, le=tiles.MAX_ZOOM)],
     x: Annotated[int, Path(ge=0, le=2**tiles.MAX_ZOOM)],
     y: Annotated[int, Path(ge=0, le=2**tiles.MAX_ZOOM)],
-    db: SessionDep,
+    db: ReadSessionDep,
     caller: PrincipalDep,
     generation: Annotated[
         int | None, Query(ge=1, le=2_147_483_647, description="grids: a published generation")

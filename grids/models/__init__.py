@@ -2,7 +2,7 @@
 
 from grids.models.base import Base
 from grids.models.boundaries import Generation, Grid, GridPart, HouseholdBlock
-from grids.models.cases import Case, CaseEvent, CaseIntakeKey
+from grids.models.cases import Case, CaseEvent, CaseIntakeKey, GridCaseFigures
 from grids.models.catalogue import CaseCategory, CaseCategoryVersion, Platform
 from grids.models.coverage import AllocationPlan
 from grids.models.divisions import Division, DivisionPart
@@ -35,6 +35,7 @@ __all__ = [
     "DutyWindow",
     "Generation",
     "Grid",
+    "GridCaseFigures",
     "GridPart",
     "HouseholdBlock",
     "IdempotencyRecord",

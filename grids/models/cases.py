@@ -163,3 +163,13 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class GridCaseFigures(Base):
+    """Open and unassigned cases per grid code, kept by triggers on `cases` (grids/sql/grid_figures.sql)."""
+
+    __tablename__ = "grid_case_figures"
+
+    grid_code: Mapped[str] = mapped_column(CHAR(15), primary_key=True)
+    open_cases: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    unassigned_cases: Mapped[int] = mapped_column(Integer, server_default=text("0"))

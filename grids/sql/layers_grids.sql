@@ -2,6 +2,8 @@
 -- (:generation), of every published one (:published, for time queries), or of the active ones.
 -- Workers appear by staff number only: names and phones live in `people` and never reach a layer.
 -- The code columns are CHAR(15) elsewhere: compare as bpchar so their indexes serve the lookups.
+-- Case figures are kept per grid code by triggers (grid_figures.sql); workers are counted here,
+-- because assignments start and end with the clock, which no trigger follows.
 SELECT g.code AS fid, g.code, g.name, g.kind, g.village_code,
        left(g.code, 9) || '000' AS township_code, g.generation_id,
        (SELECT ge.activated_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_from,
@@ -9,7 +11,7 @@ SELECT g.code AS fid, g.code, g.name, g.kind, g.village_code,
        g.households, g.population,
        coalesce(w.workers, 0) AS workers, w.primary_staff_no,
        coalesce(c.open_cases, 0) AS open_cases, coalesce(c.unassigned_cases, 0) AS unassigned_cases,
-       round(c.open_cases::numeric / nullif(w.workers, 0), 2)::float8 AS load,
+       round(coalesce(c.open_cases, 0)::numeric / nullif(w.workers, 0), 2)::float8 AS load,
        g.geom, g.geom_3857
 FROM grids g
 LEFT JOIN LATERAL (
@@ -23,12 +25,7 @@ LEFT JOIN LATERAL (
   WHERE a.grid_code = g.code::bpchar AND a.kind IN ('head', 'primary', 'backup')
     AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())
 ) w ON true
-LEFT JOIN LATERAL (
-  SELECT count(*)::int AS open_cases, count(*) FILTER (WHERE o.worker_id IS NULL)::int AS unassigned_cases
-  FROM cases o
-  WHERE o.grid_code = g.code::bpchar
-    AND o.status NOT IN ('rejected', 'closed', 'evaluated', 'merged', 'transferred')
-) c ON true
+LEFT JOIN grid_case_figures c ON c.grid_code = g.code::bpchar
 -- The jurisdiction as a range of codes (published codes are all digits), so that the index on
 -- (generation_id, code) serves it; `code LIKE` could not use that index.
 WHERE g.code >= :scope_low AND (CAST(:scope_high AS text) IS NULL OR g.code < :scope_high)
