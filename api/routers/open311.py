@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Path, Query
+from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, RootModel
@@ -23,7 +23,7 @@ from grids.catalogue import list_categories
 from grids.errors import NotFound, Unauthenticated
 from grids.models import CaseCategory
 from grids.models.cases import CLOSED_STATUSES
-from grids.users import Principal, authenticate, require_role
+from grids.users import Principal, PrincipalCache, require_role
 
 router = APIRouter(prefix="/open311/v2", tags=["open311 GeoReport v2"])
 _bearer = HTTPBearer(auto_error=False)
@@ -32,30 +32,32 @@ WRITERS = ("integration", "dispatcher", "admin")
 
 
 def open311_caller(
-    db: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Query(max_length=200, description="a token of this service")] = None,
 ) -> Principal:
     """The caller behind the `api_key` query parameter (or a bearer token): 401 without one."""
-    return _authenticate(db, api_key, credentials)
+    return _authenticate(request, api_key, credentials)
 
 
 def open311_submitter(
-    db: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Form(max_length=200, description="a token of this service")] = None,
 ) -> Principal:
     """The caller behind the `api_key` form field of a POST (or a bearer token): 401 without one."""
-    return _authenticate(db, api_key, credentials)
+    return _authenticate(request, api_key, credentials)
 
 
 def _authenticate(
-    db: SessionDep, api_key: str | None, credentials: HTTPAuthorizationCredentials | None
+    request: Request, api_key: str | None, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
+    """The token's principal through the process's cache, as for every other endpoint."""
     token = api_key or (credentials.credentials if credentials is not None else None)
     if not token:
         raise Unauthenticated("send api_key=<token> (请提供 api_key)")
-    return authenticate(db, token)
+    principals: PrincipalCache = request.app.state.principals
+    return principals.authenticate(request.app.state.reads, token)
 
 
 CallerDep = Annotated[Principal, Depends(open311_caller)]

@@ -57,11 +57,10 @@ WITH p AS MATERIALIZED (
   FROM a
   GROUP BY a.grid_code
 ), oc AS (
-  SELECT c.grid_code::text AS code, count(*)::int AS open_cases
-  FROM cases c
-  WHERE c.grid_code = ANY(ARRAY(SELECT code::bpchar FROM g))
-    AND c.status NOT IN ('rejected', 'closed', 'evaluated', 'merged', 'transferred')
-  GROUP BY 1
+  -- Open cases per grid, kept by triggers on `cases` (grids/sql/grid_figures.sql).
+  SELECT f.grid_code::text AS code, f.open_cases
+  FROM grid_case_figures f
+  WHERE f.grid_code = ANY(ARRAY(SELECT code::bpchar FROM g))
 ), staffed AS (
   SELECT g.*, coalesce(s.responsible, 0) AS responsible, coalesce(s.grid_workers, 0) AS grid_workers,
          coalesce(s.on_duty, false) AS on_duty, coalesce(s.platforms, '{}') AS platforms,
