@@ -90,6 +90,7 @@ class DivisionSummaryPublic(BaseModel):
     cases: int
     cases_per_month: dict[str, float]
     handle_on_time_rate: float | None
+    on_time_rates: dict[str, float | None] = Field(description="receive, dispatch, handle and reply")
     gaps: dict[str, int]
 
 

@@ -8,6 +8,8 @@ from importlib import resources
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.cases.assessment import StageFigures
+from grids.cases.deadlines import STAGES
 from grids.codes import prefix
 from grids.coverage.gaps import KINDS, Gap, Rules, find_gaps
 from grids.errors import InvalidInput, NotFound
@@ -33,9 +35,8 @@ class DivisionSummary:
     platform_staff: dict[str, int]
     cases: int
     cases_per_month: dict[str, float]
-    handle_done: int
-    handle_on_time: int
-    handle_open_late: int
+    stages: dict[str, StageFigures]
+    """Per timed stage (receive, dispatch, handle, reply): done, on time, open and already late."""
     gaps: dict[str, int]
 
     @property
@@ -50,10 +51,17 @@ class DivisionSummary:
         return {p: None if n == 0 else round(self.grids / n, 2) for p, n in self.platform_staff.items()}
 
     @property
+    def on_time_rates(self) -> dict[str, float | None]:
+        """Each stage's on-time rate: on time over (done + open and late); None when nothing counts."""
+        return {
+            stage: None if (rate := f.on_time_rate) is None else round(rate, 4)
+            for stage, f in self.stages.items()
+        }
+
+    @property
     def handle_on_time_rate(self) -> float | None:
-        """Handled on time over (handled + open and already late); None when nothing counts."""
-        total = self.handle_done + self.handle_open_late
-        return None if total == 0 else round(self.handle_on_time / total, 4)
+        """The handling stage's on-time rate (处置按时率), the one bulletins lead with."""
+        return self.on_time_rates["handle"]
 
 
 def summarise(
@@ -96,9 +104,14 @@ def summarise(
             platform_staff={p: getattr(r, f"staff_{p}") for p in PLATFORMS},
             cases=r.cases,
             cases_per_month={p: round(getattr(r, f"cases_{p}") / months, 1) for p in PLATFORMS},
-            handle_done=r.handle_done,
-            handle_on_time=r.handle_on_time,
-            handle_open_late=r.handle_open_late,
+            stages={
+                stage: StageFigures(
+                    getattr(r, f"{stage}_done"),
+                    getattr(r, f"{stage}_on_time"),
+                    getattr(r, f"{stage}_open_late"),
+                )
+                for stage in STAGES
+            },
             gaps=gaps.get(r.code, dict.fromkeys(KINDS, 0)),
         )
         for r in rows

@@ -1,8 +1,8 @@
 -- Coverage figures per division of one level (:digits significant code digits: 6 county, 9 township,
 -- 12 village) in a jurisdiction (:scope): grids and households of the active generations, grid
 -- workers by role and platform staff by platform with an assignment in force at :at, and the cases
--- received in [:from, :to) by platform with the handling stage's on-time rate (open cases already
--- late count against it, as in the assessment).
+-- received in [:from, :to) by platform with each timed stage's figures, as the assessment counts
+-- them (done, on time, and open cases already late, which count against the on-time rate).
 WITH active AS MATERIALIZED (
   SELECT ge.id FROM generations ge WHERE ge.status = 'active'
 ), g AS MATERIALIZED (
@@ -29,14 +29,17 @@ WITH active AS MATERIALIZED (
   FROM a GROUP BY unit
 ), c AS MATERIALIZED (
   SELECT left(coalesce(c.village_code, c.township_code, c.county_code), :digits) AS unit,
-         c.county_code, c.id, c.platform_code, c.status, c.handle_due
+         c.county_code, c.id, c.platform_code, c.status, c.receive_due, c.dispatch_due, c.handle_due, c.reply_due
   FROM cases c
   WHERE c.received_at >= :from AND c.received_at < :to
     AND coalesce(c.village_code, c.township_code, c.county_code) LIKE :scope
-), handled AS (
-  SELECT ev.county_code, ev.case_id, min(ev.at) AS at
+), e AS (
+  SELECT ev.county_code, ev.case_id,
+         min(ev.at) FILTER (WHERE ev.action = 'accept') AS accepted,
+         min(ev.at) FILTER (WHERE ev.action IN ('dispatch', 'escalate')) AS dispatched,
+         min(ev.at) FILTER (WHERE ev.action = 'handle') AS handled,
+         min(ev.at) FILTER (WHERE ev.action = 'reply') AS replied
   FROM case_events ev JOIN c ON c.county_code = ev.county_code AND c.id = ev.case_id
-  WHERE ev.action = 'handle'
   GROUP BY ev.county_code, ev.case_id
 ), case_figures AS (
   SELECT c.unit, count(*)::int AS cases,
@@ -44,11 +47,23 @@ WITH active AS MATERIALIZED (
          count(*) FILTER (WHERE c.platform_code = 'market')::int AS cases_market,
          count(*) FILTER (WHERE c.platform_code = 'enforcement')::int AS cases_enforcement,
          count(*) FILTER (WHERE c.platform_code = 'services')::int AS cases_services,
-         count(h.at)::int AS handle_done,
-         count(*) FILTER (WHERE h.at <= c.handle_due)::int AS handle_on_time,
-         count(*) FILTER (WHERE h.at IS NULL AND c.status IN ('dispatched', 'escalated', 'signed')
-                            AND c.handle_due < :at)::int AS handle_open_late
-  FROM c LEFT JOIN handled h ON h.county_code = c.county_code AND h.case_id = c.id
+         count(e.accepted)::int AS receive_done,
+         count(*) FILTER (WHERE e.accepted <= c.receive_due)::int AS receive_on_time,
+         count(*) FILTER (WHERE e.accepted IS NULL AND c.status IN ('to_locate', 'received')
+                            AND c.receive_due < :at)::int AS receive_open_late,
+         count(e.dispatched)::int AS dispatch_done,
+         count(*) FILTER (WHERE e.dispatched <= c.dispatch_due)::int AS dispatch_on_time,
+         count(*) FILTER (WHERE e.dispatched IS NULL AND c.status = 'accepted' AND c.dispatch_due < :at)::int
+           AS dispatch_open_late,
+         count(e.handled)::int AS handle_done,
+         count(*) FILTER (WHERE e.handled <= c.handle_due)::int AS handle_on_time,
+         count(*) FILTER (WHERE e.handled IS NULL AND c.status IN ('dispatched', 'escalated', 'signed')
+                            AND c.handle_due < :at)::int AS handle_open_late,
+         count(e.replied)::int AS reply_done,
+         count(*) FILTER (WHERE e.replied <= c.reply_due)::int AS reply_on_time,
+         count(*) FILTER (WHERE e.replied IS NULL AND c.status = 'handled' AND c.reply_due < :at)::int
+           AS reply_open_late
+  FROM c LEFT JOIN e ON e.county_code = c.county_code AND e.case_id = c.id
   GROUP BY c.unit
 )
 SELECT d.code, d.name,
@@ -61,8 +76,14 @@ SELECT d.code, d.name,
        coalesce(cf.cases, 0) AS cases,
        coalesce(cf.cases_governance, 0) AS cases_governance, coalesce(cf.cases_market, 0) AS cases_market,
        coalesce(cf.cases_enforcement, 0) AS cases_enforcement, coalesce(cf.cases_services, 0) AS cases_services,
+       coalesce(cf.receive_done, 0) AS receive_done, coalesce(cf.receive_on_time, 0) AS receive_on_time,
+       coalesce(cf.receive_open_late, 0) AS receive_open_late,
+       coalesce(cf.dispatch_done, 0) AS dispatch_done, coalesce(cf.dispatch_on_time, 0) AS dispatch_on_time,
+       coalesce(cf.dispatch_open_late, 0) AS dispatch_open_late,
        coalesce(cf.handle_done, 0) AS handle_done, coalesce(cf.handle_on_time, 0) AS handle_on_time,
-       coalesce(cf.handle_open_late, 0) AS handle_open_late
+       coalesce(cf.handle_open_late, 0) AS handle_open_late,
+       coalesce(cf.reply_done, 0) AS reply_done, coalesce(cf.reply_on_time, 0) AS reply_on_time,
+       coalesce(cf.reply_open_late, 0) AS reply_open_late
 FROM divisions d
 LEFT JOIN grid_figures gf ON gf.unit = left(d.code, :digits)
 LEFT JOIN staff s ON s.unit = left(d.code, :digits)

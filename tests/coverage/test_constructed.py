@@ -189,7 +189,10 @@ def test_summary_by_hand(db: Session) -> None:
     # 8 cases over the default 90 days; the 6 in grids are dispatched or signed, due 22 Oct: late, none handled.
     assert town.cases == 8
     assert town.cases_per_month["enforcement"] == round(8 / (90 / (365.25 / 12)), 1)
-    assert (town.handle_done, town.handle_open_late, town.handle_on_time_rate) == (0, 6, 0.0)
+    handle = town.stages["handle"]
+    assert (handle.done, handle.open_late, town.handle_on_time_rate) == (0, 6, 0.0)
+    # No other stage has a deadline here, so nothing counts for it.
+    assert town.on_time_rates == {"receive": None, "dispatch": None, "handle": 0.0, "reply": None}
     assert town.gaps["uncovered"] == 1 and town.gaps["no_platform_staff"] == 5
     (village,) = summarise(db, caller=ADMIN, level="village", at=WEDNESDAY_10)
     assert village.gaps["uncovered"] == 1 and village.households == 1000

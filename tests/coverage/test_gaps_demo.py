@@ -207,7 +207,11 @@ def test_summary_per_township(base: str, demo: Demo, engine: Engine) -> None:
         mine = [f for f in all_gaps if f["properties"]["place"]["township_code"] == code]
         assert sum(row["gaps"].values()) == len(mine), code
         assert row["workers"]["full_time"] > 0 and all(n > 0 for n in row["platform_staff"].values())
-        assert 0 <= row["handle_on_time_rate"] <= 1
+        assert (
+            0 <= row["handle_on_time_rate"] <= 1
+            and row["on_time_rates"]["handle"] == row["handle_on_time_rate"]
+        )
+        assert all(0 <= rate <= 1 for rate in row["on_time_rates"].values())
     dispatcher = httpx.get(
         f"{base}/coverage/summary",
         params={"level": "village"},
