@@ -13,7 +13,7 @@ from cli import coverage_redraw
 from cli.context import sessions
 from grids.codes import division_code
 from grids.coverage.allocation import StaffInput, propose
-from grids.coverage.gaps import KINDS, Rules, counts, find_gaps
+from grids.coverage.gaps import KINDS, Rules, counts, find_gaps, list_cases
 from grids.coverage.plans import apply_plan, undo_plan
 from grids.coverage.summary import LEVELS, summarise
 from grids.db import transaction
@@ -74,6 +74,8 @@ def gaps(
             rules=rules,
             at=when,
         )
+        if as_json:
+            list_cases(db, found)
     if as_json:
         _dump({"type": "FeatureCollection", "features": [GapFeature.of(g).model_dump() for g in found]})
         return

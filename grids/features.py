@@ -170,6 +170,11 @@ def _properties(properties: Sequence[str]) -> str:
     return f"json_build_object({pairs})::text"
 
 
+def _select(selection: Selection, properties: Sequence[str], geometry: Geometry) -> str:
+    """SELECT of a feature row (id, GeoJSON geometry, properties JSON) from the selection's source."""
+    return f"SELECT f.fid::text, {_GEOJSON[geometry]}, {_properties(properties)} FROM {_from(selection)}"
+
+
 def count_features(session: Session, *, selection: Selection) -> int:
     """How many features the selection matches (OGC `numberMatched`)."""
     where, params = _where(selection)
@@ -191,7 +196,7 @@ def page_features(
     # The page's keys are found first, from the source without its computed columns (the planner
     # drops joins nothing reads); only those rows are then computed, not every row before OFFSET.
     query = text(
-        f"SELECT f.fid::text, {_GEOJSON[geometry]}, {_properties(properties)} FROM {_from(selection)} "
+        f"{_select(selection, properties, geometry)} "
         f"WHERE {where} AND ({order}) IN (SELECT {order} FROM {_from(selection)} WHERE {where} "
         f"ORDER BY {order} LIMIT :limit OFFSET :offset) ORDER BY {order}"
     )
@@ -205,10 +210,7 @@ def all_features(
     """Every feature of the selection in one pass, for sources computed on request (no paging)."""
     where, params = _where(selection)
     order = ", ".join(_column(c) for c in SOURCES[selection.source].order)
-    query = text(
-        f"SELECT f.fid::text, {_GEOJSON[geometry]}, {_properties(properties)} FROM {_from(selection)} "
-        f"WHERE {where} ORDER BY {order}"
-    )
+    query = text(f"{_select(selection, properties, geometry)} WHERE {where} ORDER BY {order}")
     return [FeatureRow(*row) for row in session.execute(query, params)]
 
 
@@ -221,7 +223,7 @@ def get_feature(
         return None
     where, params = _where(selection)
     query = text(
-        f"SELECT f.fid::text, {_GEOJSON[geometry]}, {_properties(properties)} FROM {_from(selection)} "
+        f"{_select(selection, properties, geometry)} "
         f"WHERE {where} AND f.fid = CAST(:fid AS {fid_type}) LIMIT 1"
     )
     row = session.execute(query, {**params, "fid": fid}).first()

@@ -17,7 +17,7 @@ from api.schemas_coverage import (
 )
 from grids.codes import division_code
 from grids.coverage.allocation import StaffInput, propose
-from grids.coverage.gaps import Rules, counts, find_gaps
+from grids.coverage.gaps import Rules, counts, find_gaps, list_cases
 from grids.coverage.plans import apply_plan, get_plan, undo_plan
 from grids.coverage.summary import summarise, window
 from grids.errors import InvalidInput
@@ -74,6 +74,7 @@ def gaps(
     found = find_gaps(
         db, caller=caller, code=_code(code), kinds=list(kind or []), severity=severity, rules=rules, at=when
     )
+    list_cases(db, found)
     return GapsPublic(
         at=when, rules=RulesPublic.of(rules), counts=counts(found), features=[GapFeature.of(g) for g in found]
     )

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from gis.coverage import to_metric
 from grids.codes import level_of, prefix
 from grids.coverage.solver import Problem, lower_bound, solve
+from grids.coverage.summary import DAYS_PER_MONTH
 from grids.errors import InvalidInput, NotFound
 from grids.models import AllocationPlan, Division, Worker
 from grids.models.base import PLATFORMS
 from grids.users import Principal
 
 MAX_STAFF = 60
-DAYS_PER_MONTH = 365.25 / 12
 _SQL = text(resources.files("grids").joinpath("sql/coverage_allocation.sql").read_text(encoding="utf-8"))
 
 

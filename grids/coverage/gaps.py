@@ -184,11 +184,15 @@ def find_gaps(
         )
     order = {kind: i for i, kind in enumerate(KINDS)}
     gaps.sort(key=lambda g: (SEVERITIES.index(g.severity), order[g.kind], g.fid))
+    return gaps
+
+
+def list_cases(session: Session, gaps: list[Gap]) -> None:
+    """Fill in the cases that fell in each ground gap (a query per gap with cases; summaries skip it)."""
     for gap in gaps:
         if gap.kind in GROUND and gap.figures["cases"]:
             found = session.execute(_CASES_IN, {"shape": json.dumps(gap.geometry), "n": CASES_LISTED})
             gap.case_ids.extend(found.scalars())
-    return gaps
 
 
 def counts(gaps: list[Gap]) -> dict[str, int]:
