@@ -58,12 +58,14 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         lifespan=lifespan,
     )
     add_exception_handlers(app)
+    # Routes are matched in this order, one pattern after another: the hottest paths come first.
     for module in (
         health,
+        locate,
+        tiles,
         users,
         divisions,
         catalogue,
-        locate,
         cases,
         attachments,
         supervision,
@@ -72,7 +74,6 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         workers,
         ogc,
         ogc_edit,
-        tiles,
         webmap,
         boundaries,
         coverage,

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grids.codes import in_scope, level_of, prefix
+from grids.db import scalar_prepared
 from grids.errors import InvalidInput, NotFound
 from grids.models import Generation
 
@@ -236,7 +237,7 @@ def tile(
     """A Mapbox Vector Tile of the selection's features in tile z/x/y (empty bytes when none)."""
     where, params = _where(selection)
     columns = ", ".join(_column(name) for name in properties)
-    query = text(
+    query = (
         f"SELECT ST_AsMVT(t.*, :layer, {TILE_EXTENT}, 'geom') FROM ("
         f" SELECT ST_AsMVTGeom(f.geom_3857, ST_TileEnvelope(:z, :x, :y), {TILE_EXTENT}, {TILE_BUFFER}, true)"
         f" AS geom, {columns} FROM {_from(selection)}"
@@ -246,7 +247,7 @@ def tile(
         f" AND {where} OFFSET 0) AS t WHERE t.geom IS NOT NULL"
     )
     params["area"] = _tile_area(z, x, y, TILE_BUFFER / TILE_EXTENT)
-    return bytes(session.scalar(query, {**params, "layer": layer, "z": z, "x": x, "y": y}) or b"")
+    return bytes(scalar_prepared(session, query, {**params, "layer": layer, "z": z, "x": x, "y": y}) or b"")
 
 
 def tile_clusters(
@@ -264,7 +265,7 @@ def tile_clusters(
     where, params = _where(selection)
     counts = "".join(f", count(*) FILTER (WHERE {_column(flag)})::int AS {flag}" for flag in flags)
     # Snapping to a world-aligned grid puts each point in the same bin whichever tile asks.
-    query = text(
+    query = (
         f"SELECT ST_AsMVT(t.*, :layer, {TILE_EXTENT}, 'geom') FROM ("
         f" SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(f.geom_3857)), ST_TileEnvelope(:z, :x, :y),"
         f" {TILE_EXTENT}, 0, true) AS geom, count(*)::int AS count{counts}"
@@ -275,7 +276,8 @@ def tile_clusters(
     cell = 2 * WEB_MERCATOR_HALF / 2**z / cells
     params["area"] = _tile_area(z, x, y, 0.0)
     return bytes(
-        session.scalar(query, {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell}) or b""
+        scalar_prepared(session, query, {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell})
+        or b""
     )
 
 

@@ -14,7 +14,7 @@ from grids.models.intake import (
     PersonalDataAccess,
     WorkerAccount,
 )
-from grids.models.people import DutyWindow, Person, Worker, WorkerAssignment
+from grids.models.people import DutyWindow, GridWorkerFigures, Person, Worker, WorkerAssignment
 from grids.models.users import ApiToken, DbLogin, User
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Grid",
     "GridCaseFigures",
     "GridPart",
+    "GridWorkerFigures",
     "HouseholdBlock",
     "IdempotencyRecord",
     "Person",

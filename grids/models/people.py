@@ -85,3 +85,16 @@ class DutyWindow(Base):
     weekday: Mapped[int] = mapped_column(SmallInteger)
     starts: Mapped[time] = mapped_column(Time)
     ends: Mapped[time] = mapped_column(Time)
+
+
+class GridWorkerFigures(Base):
+    """Grid workers per grid code and the window the count holds for, kept by triggers on assignments
+    and workers (grids/sql/grid_worker_figures.sql); readers count live outside that window."""
+
+    __tablename__ = "grid_worker_figures"
+
+    grid_code: Mapped[str] = mapped_column(CHAR(15), primary_key=True)
+    workers: Mapped[int] = mapped_column(Integer)
+    primary_staff_no: Mapped[str | None] = mapped_column(Text)
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    holds_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,20 +2,25 @@
 -- (:generation), of every published one (:published, for time queries), or of the active ones.
 -- Workers appear by staff number only: names and phones live in `people` and never reach a layer.
 -- The code columns are CHAR(15) elsewhere: compare as bpchar so their indexes serve the lookups.
--- Case figures are kept per grid code by triggers (grid_figures.sql); workers are counted here,
--- because assignments start and end with the clock, which no trigger follows.
+-- Case and worker figures are kept per grid code by triggers (grid_figures.sql,
+-- grid_worker_figures.sql). A worker count holds until the grid's next assignment starts or ends,
+-- which no trigger sees: past that instant (or before it was counted) workers are counted here.
 SELECT g.code AS fid, g.code, g.name, g.kind, g.village_code,
        left(g.code, 9) || '000' AS township_code, g.generation_id,
        (SELECT ge.activated_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_from,
        (SELECT ge.retired_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_to,
        g.households, g.population,
-       coalesce(w.workers, 0) AS workers, w.primary_staff_no,
+       coalesce(w.workers, kw.workers, 0) AS workers,
+       CASE WHEN w.workers IS NULL THEN kw.primary_staff_no ELSE w.primary_staff_no END AS primary_staff_no,
        coalesce(c.open_cases, 0) AS open_cases, coalesce(c.unassigned_cases, 0) AS unassigned_cases,
-       round(coalesce(c.open_cases, 0)::numeric / nullif(w.workers, 0), 2)::float8 AS load,
+       round(coalesce(c.open_cases, 0)::numeric / nullif(coalesce(w.workers, kw.workers), 0), 2)::float8
+         AS load,
        g.geom, g.geom_3857
 FROM grids g
+LEFT JOIN grid_worker_figures kw ON kw.grid_code = g.code::bpchar
 LEFT JOIN LATERAL (
-  -- Grid workers (head, primary, backup) on the grid now; platform staff are counted apart.
+  -- Grid workers (head, primary, backup) on the grid now, counted only when the kept count does
+  -- not hold now (a condition on `kw` alone: it gates the scan); platform staff are counted apart.
   SELECT count(DISTINCT a.worker_id)::int AS workers,
          min(k.staff_no) FILTER (WHERE a.kind = 'primary') AS primary_staff_no
   FROM worker_assignments a
@@ -24,6 +29,9 @@ LEFT JOIN LATERAL (
   JOIN LATERAL (SELECT w.staff_no FROM workers w WHERE w.id = a.worker_id AND w.active OFFSET 0) k ON true
   WHERE a.grid_code = g.code::bpchar AND a.kind IN ('head', 'primary', 'backup')
     AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())
+    AND kw.grid_code IS NOT NULL AND NOT (kw.counted_at <= now() AND now() < kw.holds_until)
+  -- and no row at all then, so that the kept figures show through.
+  HAVING kw.grid_code IS NOT NULL AND NOT (kw.counted_at <= now() AND now() < kw.holds_until)
 ) w ON true
 LEFT JOIN grid_case_figures c ON c.grid_code = g.code::bpchar
 -- The jurisdiction as a range of codes (published codes are all digits), so that the index on
