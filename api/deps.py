@@ -1,6 +1,6 @@
 """Request-scoped dependencies: a database session and the authenticated caller."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -75,10 +75,10 @@ async def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only callers whose role is among `roles` (403 otherwise)."""
 
-    def check(caller: PrincipalDep) -> Principal:
+    async def check(caller: PrincipalDep) -> Principal:  # no I/O: on the event loop, not a worker thread
         require_role(caller, *roles)
         return caller
 

@@ -9,7 +9,9 @@ adds new cases (external ids carry the run's time). Targets: import ≥ 20,000 c
 
 import argparse
 import csv
+import http.client
 import io
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +22,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
 from sqlalchemy.orm import Session
 
@@ -107,17 +109,29 @@ def bench_import(url: str, rows: int) -> None:
 
 
 def hammer(base: str, clients: int, seconds: float, make: Callable[[int, int], tuple[str, Any]]) -> float:
-    """Requests/s of `clients` threads sending what `make(client, n)` gives for `seconds`."""
+    """Requests/s of `clients` threads sending what `make(client, n)` gives for `seconds`.
+
+    The clients share the server's two cores, so they are the standard library's lean keep-alive
+    connections (about 0.2 ms of CPU a request where httpx took 0.75 ms, and capped the server).
+    """
     counts = [0] * clients
     stop = time.monotonic() + seconds
+    where = urlsplit(base)
 
     def client(k: int) -> None:
-        with httpx.Client(base_url=base, timeout=60, headers=make(k, -1)[1]) as http:
+        headers = {**make(k, -1)[1], "Content-Type": "application/json"}
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=60)
+        try:
             while time.monotonic() < stop:
                 path, body = make(k, counts[k])
-                r = http.post(path, json=body) if body is not None else http.get(path)
-                assert r.status_code < 300, r.text
+                payload = None if body is None else json.dumps(body)
+                conn.request("GET" if body is None else "POST", path, body=payload, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                assert response.status < 300, answer
                 counts[k] += 1
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     started = time.perf_counter()

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, TextClause, create_engine
+from sqlalchemy import Engine, Result, TextClause, create_engine, select, text
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,34 +38,40 @@ _NUMBERED = PGDialect_psycopg2(paramstyle="numeric_dollar")
 
 
 @lru_cache(maxsize=256)
-def _prepared_form(sql: str) -> tuple[str, str, tuple[str, ...]]:
-    """The statement's name, its text with $1…$n, and the parameter names in that order."""
+def _prepared_form(sql: str) -> tuple[str, str, TextClause, tuple[str, ...]]:
+    """The statement's name, its text with $1…$n, the `EXECUTE` that runs it with the same `:name`
+    parameters, and their names."""
     compiled = TextClause(sql).compile(dialect=_NUMBERED)
     numbered = compiled.string
     name = "grids_" + hashlib.blake2b(numbered.encode(), digest_size=8).hexdigest()
-    return name, numbered, tuple(compiled.positiontup or ())
+    names = tuple(compiled.positiontup or ())
+    call = f"EXECUTE {name}({', '.join(':' + n for n in names)})" if names else f"EXECUTE {name}"
+    return name, numbered, text(call), names
 
 
-def scalar_prepared(session: Session, sql: str, params: Mapping[str, Any]) -> Any:
-    """`session.scalar(text(sql), params)` through a server-side prepared statement, prepared once per
-    connection and kept with it (the SQL's `:name` parameters as `text` takes them).
+def execute_prepared(
+    session: Session, sql: str, params: Mapping[str, Any], *, entity: type[Any] | None = None
+) -> Result[Any]:
+    """`session.execute(text(sql), params)` through a server-side prepared statement, prepared once
+    per connection and kept with it (the SQL's `:name` parameters as `text` takes them). With
+    `entity`, the rows are loaded as that mapped class (the statement returns its columns).
 
-    For hot, many-times-repeated queries (vector tiles): PostgreSQL then skips parsing, and after
-    five executions may keep a generic plan, which for a tile query saved more than half its time
-    (planning the read-model's joins cost more than running them). psycopg2, our driver, does not
-    prepare statements itself. Prepared statements outlive a rolled-back transaction, so the names
-    remembered in the pooled connection's `info` stay true.
+    For hot, many-times-repeated statements (vector tiles, case intake): PostgreSQL then skips
+    parsing and, after five executions, may keep a generic plan, which for a tile query saved more
+    than half its time (planning the read-model's joins cost more than running them). psycopg2,
+    our driver, does not prepare statements itself. Prepared statements outlive a rolled-back
+    transaction, so the names remembered in the pooled connection's `info` stay true.
     """
-    name, numbered, names = _prepared_form(sql)
+    name, numbered, call, names = _prepared_form(sql)
     conn = session.connection()
     known: set[str] = conn.connection.info.setdefault("grids_prepared", set())
     if name not in known:
         conn.exec_driver_sql(f"PREPARE {name} AS {numbered}", execution_options={"no_parameters": True})
         known.add(name)
-    if not names:
-        return conn.exec_driver_sql(f"EXECUTE {name}", execution_options={"no_parameters": True}).scalar()
-    arguments = ", ".join(f"%({n})s" for n in names)
-    return conn.exec_driver_sql(f"EXECUTE {name}({arguments})", {n: params[n] for n in names}).scalar()
+    arguments = {n: params[n] for n in names}
+    if entity is None:
+        return conn.execute(call, arguments)
+    return session.execute(select(entity).from_statement(call), arguments)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grids.codes import in_scope, level_of, prefix
-from grids.db import scalar_prepared
+from grids.db import execute_prepared
 from grids.errors import InvalidInput, NotFound
 from grids.models import Generation
 
@@ -247,7 +247,8 @@ def tile(
         f" AND {where} OFFSET 0) AS t WHERE t.geom IS NOT NULL"
     )
     params["area"] = _tile_area(z, x, y, TILE_BUFFER / TILE_EXTENT)
-    return bytes(scalar_prepared(session, query, {**params, "layer": layer, "z": z, "x": x, "y": y}) or b"")
+    arguments = {**params, "layer": layer, "z": z, "x": x, "y": y}
+    return bytes(execute_prepared(session, query, arguments).scalar() or b"")
 
 
 def tile_clusters(
@@ -275,10 +276,8 @@ def tile_clusters(
     )
     cell = 2 * WEB_MERCATOR_HALF / 2**z / cells
     params["area"] = _tile_area(z, x, y, 0.0)
-    return bytes(
-        scalar_prepared(session, query, {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell})
-        or b""
-    )
+    arguments = {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell}
+    return bytes(execute_prepared(session, query, arguments).scalar() or b"")
 
 
 def scope_extent(session: Session, *, scope: str | None) -> tuple[float, float, float, float] | None:

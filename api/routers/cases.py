@@ -30,9 +30,9 @@ from api.schemas_cases import (
     ReporterPublic,
     Status,
 )
-from grids.cases.intake import receive_batch, receive_case
+from grids.cases.intake import Intake, receive_batch, receive_case
 from grids.cases.lifecycle import act, allowed_actions
-from grids.cases.queries import CaseFilters, CaseView, events_of, get_case, list_cases, reporter_of
+from grids.cases.queries import CaseFilters, CaseView, events_of, get_case, list_cases, reporter_of, view_of
 from grids.errors import Forbidden
 from grids.users import Principal
 
@@ -52,6 +52,14 @@ def _check_channel(caller: Principal, channel: str) -> None:
         raise Forbidden("grid workers report through the patrol channel only (网格员只能通过巡查渠道上报)")
 
 
+def answer_view(db: Session, intake: Intake, caller: Principal) -> CaseView:
+    """What an intake answers with: a new case as it was just stored, one made before as it is now."""
+    now = datetime.now(UTC)
+    if intake.created:
+        return view_of(intake.case, now)
+    return get_case(db, case_id=intake.case.id, caller=caller, now=now)
+
+
 @router.post(
     "/cases",
     response_model=CaseCreated,
@@ -67,8 +75,9 @@ def create_case(
 
     def run() -> tuple[int, BaseModel]:
         intake = receive_case(db, data=body.to_input(), caller=caller)
-        view = get_case(db, case_id=intake.case.id, caller=caller, now=datetime.now(UTC))
-        answer = CaseCreated(**CasePublic.of(view).model_dump(), created=intake.created)
+        answer = CaseCreated(
+            **CasePublic.of(answer_view(db, intake, caller)).model_dump(), created=intake.created
+        )
         return (201 if intake.created else 200), answer
 
     return idempotent(db, caller, idempotency_key, "POST /cases", body.model_dump_json(), run)
@@ -92,7 +101,7 @@ def create_batch(
                 error = BatchError(status=error_status(r.error), detail=r.error.message, field=r.error.field)
                 items.append(BatchItemPublic(index=r.index, outcome="error", case=None, error=error))
             else:
-                view = get_case(db, case_id=r.intake.case.id, caller=caller, now=now)
+                view = answer_view(db, r.intake, caller)
                 outcome: Literal["created", "existing"] = "created" if r.intake.created else "existing"
                 items.append(
                     BatchItemPublic(index=r.index, outcome=outcome, case=CasePublic.of(view), error=None)

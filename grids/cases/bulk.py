@@ -3,8 +3,9 @@ bulk — every row checked and located (vectorised) before anything is written, 
 COPY in chunks of one transaction each; a rerun finds what an earlier run wrote.
 
 Possible duplicates are found in memory against the stored cases of the chunk's time range and the
-file's earlier rows, by the same rule as `intake.duplicate_candidate` (same county and family, the
-category's radius in EPSG:4549 metres and its time window; the nearest, then the lowest id).
+file's earlier rows, by the rule one-by-one intake applies in SQL (`cases_duplicate_candidate` in
+grids/sql/cases.sql): same county and family, the category's radius in EPSG:4549 metres and its
+time window; the nearest, then the lowest id.
 """
 
 from collections.abc import Callable

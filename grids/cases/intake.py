@@ -1,21 +1,21 @@
 """Intake: each case is located, routed to its platform, assigned and given its deadlines, in the
 caller's one transaction; `(channel, external_id)` makes a resend find the case it made before."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
-from geoalchemy2 import WKTElement
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gis.crs import STORAGE_SRID
 from grids.cases.deadlines import deadlines, load_calendar
 from grids.codes import division_code, level_of
-from grids.db import translate
+from grids.db import execute_prepared, translate
 from grids.errors import Conflict, GridsError, InvalidInput
 from grids.locate import crs_name, indexes, to_storage_point
-from grids.models import Case, CaseCategory, CaseEvent, CaseIntakeKey, Person
+from grids.models import Case, CaseCategory, CaseIntakeKey
 from grids.models.base import CHANNELS
 from grids.users import Principal
 
@@ -23,9 +23,7 @@ INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
 MAX_TEXT = 4000
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
 
-_DUPLICATE = text(
-    "SELECT cases_duplicate_candidate(:county, :family, :reported, :window, :x, :y, :radius)"
-)  # the function is in grids/sql/cases.sql
+_INTAKE = resources.files("grids").joinpath("sql/cases_intake.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -204,30 +202,13 @@ def queue_placement(data: CaseInput, caller: Principal) -> Placement:
     return Placement("to_locate", county, township)
 
 
-def duplicate_candidate(
-    session: Session, *, county: str, category: CaseCategory, reported_at: datetime, x: float, y: float
-) -> int | None:
-    """The nearest case of the same family within the category's radius and time window, if any."""
-    if category.duplicate_radius_m <= 0:
-        return None
-    found = session.execute(
-        _DUPLICATE,
-        {
-            "county": county,
-            "family": category.family,
-            "reported": reported_at,
-            "window": category.duplicate_window_hours * 3600,
-            "x": x,
-            "y": y,
-            "radius": category.duplicate_radius_m,
-        },
-    ).scalar()
-    return None if found is None else int(found)
-
-
 def existing_case(session: Session, *, channel: str, external_id: str) -> Case | None:
     """The case already made from this (channel, external id), if any."""
-    key = session.get(CaseIntakeKey, (channel, external_id))
+    key = session.execute(
+        select(CaseIntakeKey.county_code, CaseIntakeKey.case_id).where(
+            CaseIntakeKey.channel == channel, CaseIntakeKey.external_id == external_id
+        )
+    ).first()
     return None if key is None else session.get(Case, (key.county_code, key.case_id))
 
 
@@ -253,74 +234,54 @@ def receive_case(
         return Intake(before, False)
     spot = place(session, data=data, caller=caller, at=now)
     dues = deadlines(category, now, load_calendar(session))
-    reporter_id = None
-    if data.reporter is not None:
-        person = Person(full_name=data.reporter.name.strip(), phone=data.reporter.phone)
-        session.add(person)
-        session.flush()
-        reporter_id = person.id
-    candidate = None
-    if spot.x is not None and spot.y is not None:
-        candidate = duplicate_candidate(
-            session, county=spot.county, category=category, reported_at=data.reported_at, x=spot.x, y=spot.y
-        )
-    case = Case(
-        county_code=spot.county,
-        channel=data.channel,
-        category_code=category.code,
-        description=data.description.strip(),
-        address=data.address,
-        reported_at=data.reported_at,
-        received_at=now,
-        raw_lon=data.lon,
-        raw_lat=data.lat,
-        raw_crs=None if data.lon is None else crs_name(data.crs),
-        geom=None if spot.x is None else WKTElement(f"POINT({spot.x} {spot.y})", srid=STORAGE_SRID),
-        township_code=spot.township,
-        village_code=spot.village,
-        grid_code=spot.grid,
-        worker_id=spot.worker,
-        platform_code=category.platform_code,
-        status=spot.status,
-        assigned_by=spot.assigned_by,
-        assign_distance_m=spot.distance_m,
-        receive_due=dues.receive_due,
-        dispatch_due=dues.dispatch_due,
-        handle_due=dues.handle_due,
-        reply_due=dues.reply_due,
-        duplicate_candidate_id=candidate,
-        reporter_id=reporter_id,
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()
-    session.add(
-        CaseIntakeKey(
-            channel=data.channel, external_id=data.external_id, county_code=case.county_code, case_id=case.id
-        )
-    )
-    session.add(
-        CaseEvent(
-            county_code=case.county_code,
-            case_id=case.id,
-            at=now,
-            actor_user_id=caller.user_id,
-            actor=caller.name,
-            action="receive",
-            from_status=None,
-            to_status=case.status,
-            data={
-                "channel": data.channel,
-                "external_id": data.external_id,
-                "match": spot.assigned_by,
-                "grid": spot.grid,
-                "worker_id": spot.worker,
-                "platform": category.platform_code,
-                "duplicate_candidate": candidate,
-            },
-        )
-    )
-    session.flush()
+    event = {
+        "channel": data.channel,
+        "external_id": data.external_id,
+        "match": spot.assigned_by,
+        "grid": spot.grid,
+        "worker_id": spot.worker,
+        "platform": category.platform_code,
+    }
+    case = execute_prepared(
+        session,
+        _INTAKE,
+        {
+            "reporter_name": None if data.reporter is None else data.reporter.name.strip(),
+            "reporter_phone": None if data.reporter is None else data.reporter.phone,
+            "county": spot.county,
+            "channel": data.channel,
+            "external_id": data.external_id,
+            "category": category.code,
+            "family": category.family,
+            "window": category.duplicate_window_hours * 3600,
+            "radius": category.duplicate_radius_m,
+            "description": data.description.strip(),
+            "address": data.address,
+            "reported_at": data.reported_at,
+            "now": now,
+            "raw_lon": data.lon,
+            "raw_lat": data.lat,
+            "raw_crs": None if data.lon is None else crs_name(data.crs),
+            "x": spot.x,
+            "y": spot.y,
+            "township": spot.township,
+            "village": spot.village,
+            "grid": spot.grid,
+            "worker": spot.worker,
+            "platform": category.platform_code,
+            "status": spot.status,
+            "assigned_by": spot.assigned_by,
+            "distance": spot.distance_m,
+            "receive_due": dues.receive_due,
+            "dispatch_due": dues.dispatch_due,
+            "handle_due": dues.handle_due,
+            "reply_due": dues.reply_due,
+            "actor_id": caller.user_id,
+            "actor": caller.name,
+            "event": json.dumps(event, ensure_ascii=False),
+        },
+        entity=Case,
+    ).scalar_one()
     return Intake(case, True)
 
 

@@ -1,4 +1,4 @@
-"""Tiles run as server-side prepared statements (grids.db.scalar_prepared): each statement is
+"""Tiles run as server-side prepared statements (grids.db.execute_prepared): each statement is
 prepared once per connection and then only executed, every layer's tile query prepares (PostgreSQL
 infers each parameter's type), and a prepared tile holds exactly the features and properties of
 the same query run unprepared."""
@@ -43,7 +43,7 @@ def test_every_layer_prepares_once_and_matches_the_plain_query(demo_url: str, mo
 
     def plainly(session: Any, sql: str, params: dict[str, Any]) -> Any:
         statements.add(sql)
-        return session.scalar(text(sql), params)
+        return session.execute(text(sql), params)
 
     with session_factory(engine)() as db:
         for layer in CATALOGUE:
@@ -53,7 +53,7 @@ def test_every_layer_prepares_once_and_matches_the_plain_query(demo_url: str, mo
                     prepared = tiles.tile(db, layer, caller=PLANNER, z=z, x=x, y=y)
                 chosen = selection(db, layer, caller=PLANNER, filters=dict(layer.tile_filters))
                 with monkeypatch.context() as patch:  # the same statement, run plainly, as the reference
-                    patch.setattr(repo, "scalar_prepared", plainly)
+                    patch.setattr(repo, "execute_prepared", plainly)
                     if layer.cluster_below is not None and z < layer.cluster_below:
                         plain = repo.tile_clusters(
                             db, selection=chosen, flags=layer.cluster_flags, layer=layer.id, z=z, x=x, y=y,

@@ -1,0 +1,35 @@
+-- One case taken in, in one statement (grids/cases/intake.py, after the intake key's lock is held
+-- and the key found unused): the reporter (personal data, only if given), the case with its
+-- possible duplicate (grids/sql/cases.sql), its intake key and its `receive` event; it returns the
+-- stored case. One round trip where the ORM took six; the foreign keys from the key and the event
+-- to the case are checked at the end of the statement, when the case is there.
+WITH reporter AS (
+  INSERT INTO people (full_name, phone)
+  SELECT CAST(:reporter_name AS text), CAST(:reporter_phone AS text) WHERE CAST(:reporter_name AS text) IS NOT NULL
+  RETURNING id
+), made AS (
+  INSERT INTO cases (
+    county_code, channel, category_code, description, address, reported_at, received_at,
+    raw_lon, raw_lat, raw_crs, geom, township_code, village_code, grid_code, worker_id, platform_code,
+    status, assigned_by, assign_distance_m, receive_due, dispatch_due, handle_due, reply_due,
+    duplicate_candidate_id, reporter_id, updated_at)
+  VALUES (
+    :county, :channel, :category, :description, :address, :reported_at, :now,
+    :raw_lon, :raw_lat, :raw_crs,
+    ST_SetSRID(ST_MakePoint(CAST(:x AS float8), CAST(:y AS float8)), 4490),
+    :township, :village, :grid, :worker, :platform,
+    :status, :assigned_by, :distance, :receive_due, :dispatch_due, :handle_due, :reply_due,
+    CASE WHEN CAST(:x AS float8) IS NOT NULL AND CAST(:radius AS float8) > 0
+         THEN cases_duplicate_candidate(:county, :family, :reported_at, :window, :x, :y, :radius) END,
+    (SELECT id FROM reporter), :now)
+  RETURNING *
+), keyed AS (
+  INSERT INTO case_intake_keys (channel, external_id, county_code, case_id)
+  SELECT :channel, :external_id, county_code, id FROM made
+), received AS (
+  INSERT INTO case_events (county_code, case_id, at, actor_user_id, actor, action, from_status, to_status, data)
+  SELECT county_code, id, :now, :actor_id, :actor, 'receive', NULL, status,
+         CAST(:event AS jsonb) || jsonb_build_object('duplicate_candidate', duplicate_candidate_id)
+  FROM made
+)
+SELECT * FROM made
