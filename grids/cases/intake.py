@@ -23,7 +23,10 @@ INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
 MAX_TEXT = 4000
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
 
-_INTAKE = resources.files("grids").joinpath("sql/cases_intake.sql").read_text(encoding="utf-8")
+_INTAKE = (
+    resources.files("grids").joinpath("sql/cases_intake.sql").read_text(encoding="utf-8")
+    + f"SELECT {', '.join(c.name for c in Case.__table__.columns)} FROM made"
+)
 
 
 @dataclass(frozen=True)

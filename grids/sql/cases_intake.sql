@@ -1,8 +1,11 @@
 -- One case taken in, in one statement (grids/cases/intake.py, after the intake key's lock is held
 -- and the key found unused): the reporter (personal data, only if given), the case with its
--- possible duplicate (grids/sql/cases.sql), its intake key and its `receive` event; it returns the
--- stored case. One round trip where the ORM took six; the foreign keys from the key and the event
--- to the case are checked at the end of the statement, when the case is there.
+-- possible duplicate (grids/sql/cases.sql), its intake key and its `receive` event. One round trip
+-- where the ORM took six; the foreign keys from the key and the event to the case are checked at
+-- the end of the statement, when the case is there. The statement is kept prepared, so what it
+-- returns is named column by column (appended in intake.py from the model: `SELECT … FROM made`):
+-- a column added to `cases` later must not change its result ("cached plan must not change
+-- result type").
 WITH reporter AS (
   INSERT INTO people (full_name, phone)
   SELECT CAST(:reporter_name AS text), CAST(:reporter_phone AS text) WHERE CAST(:reporter_name AS text) IS NOT NULL
@@ -32,4 +35,3 @@ WITH reporter AS (
          CAST(:event AS jsonb) || jsonb_build_object('duplicate_candidate', duplicate_candidate_id)
   FROM made
 )
-SELECT * FROM made
