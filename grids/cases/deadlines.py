@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.models import CalendarDay, CaseCategory
+from grids.models import CaseCategory
 
 STAGES = ("receive", "dispatch", "handle", "reply")
 """信息接收, 分流交办, 执行处置, 回复反馈 — the timed stages, in order."""
@@ -48,13 +48,22 @@ class WorkCalendar:
         raise ValueError(f"{hours} working hours do not fit in ten years")
 
 
+CALENDAR = (
+    "SELECT coalesce(array_agg(day) FILTER (WHERE NOT working), '{}') AS holidays,"
+    " coalesce(array_agg(day) FILTER (WHERE working), '{}') AS workdays FROM calendar_days"
+)
+"""SQL: the holiday calendar as one row, days off and make-up working days (also a subquery)."""
+
+
+def calendar_of(holidays: list[date], workdays: list[date]) -> WorkCalendar:
+    """The calendar from the two lists `CALENDAR` gives."""
+    return WorkCalendar(frozenset(holidays), frozenset(workdays))
+
+
 def load_calendar(session: Session) -> WorkCalendar:
     """The holiday calendar as stored."""
-    rows = session.execute(select(CalendarDay.day, CalendarDay.working)).all()
-    return WorkCalendar(
-        frozenset(day for day, working in rows if not working),
-        frozenset(day for day, working in rows if working),
-    )
+    holidays, workdays = session.execute(text(CALENDAR)).one()
+    return calendar_of(holidays, workdays)
 
 
 @dataclass(frozen=True)

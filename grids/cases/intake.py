@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from grids.cases.deadlines import deadlines, load_calendar
+from grids.cases.deadlines import CALENDAR, WorkCalendar, calendar_of, deadlines
 from grids.codes import division_code, level_of
 from grids.db import execute_prepared, translate
 from grids.errors import Conflict, GridsError, InvalidInput
@@ -23,6 +23,11 @@ INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
 MAX_TEXT = 4000
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
 
+_ADMIT = text(
+    "SELECT pg_advisory_xact_lock(:lock, hashtext(:key)),"
+    " (SELECT to_jsonb(k) FROM case_categories k WHERE k.code = :category) AS category,"
+    f" holidays, workdays FROM ({CALENDAR}) AS calendar"
+)
 _INTAKE = (
     resources.files("grids").joinpath("sql/cases_intake.sql").read_text(encoding="utf-8")
     + f"SELECT {', '.join(c.name for c in Case.__table__.columns)} FROM made"
@@ -139,15 +144,22 @@ def check_input(data: CaseInput, *, now: datetime) -> None:
         )
 
 
-def category_of(session: Session, code: str) -> CaseCategory:
-    """The category with this code, or an error naming the field."""
-    category = session.get(CaseCategory, code)
-    if category is None:
+def _admit(session: Session, data: CaseInput) -> tuple[CaseCategory, WorkCalendar]:
+    """Hold the lock of the case's (channel, external id) for this transaction, and read its category
+    and the holiday calendar, in one round trip; a category not in the list is an error naming it.
+
+    The category comes back as a detached copy (no session keeps it): it is only read."""
+    found = session.execute(
+        _ADMIT,
+        {"lock": INTAKE_LOCK, "key": f"{data.channel}\x1f{data.external_id}", "category": data.category},
+    ).one()
+    if found.category is None:
         raise InvalidInput(
-            f"category {code!r} is not in the responsibility list; see GET /categories (事件类别不存在)",
+            f"category {data.category!r} is not in the responsibility list; see GET /categories "
+            "(事件类别不存在)",
             field="category",
         )
-    return category
+    return CaseCategory(**found.category), calendar_of(found.holidays, found.workdays)
 
 
 def place(
@@ -221,12 +233,7 @@ def receive_case(
     """Take in one case (or find the one this channel and external id made before)."""
     now = now or datetime.now(UTC)
     check_input(data, now=now)
-    category = category_of(session, data.category)
-    session.execute(
-        select(
-            func.pg_advisory_xact_lock(INTAKE_LOCK, func.hashtext(f"{data.channel}\x1f{data.external_id}"))
-        )
-    )
+    category, calendar = _admit(session, data)
     before = existing_case(session, channel=data.channel, external_id=data.external_id)
     if before is not None:
         if not caller.sees(before.township_code or before.county_code):
@@ -236,7 +243,7 @@ def receive_case(
             )
         return Intake(before, False)
     spot = place(session, data=data, caller=caller, at=now)
-    dues = deadlines(category, now, load_calendar(session))
+    dues = deadlines(category, now, calendar)
     event = {
         "channel": data.channel,
         "external_id": data.external_id,
