@@ -39,6 +39,7 @@ class LocateCache:
         self._probe_lock = threading.Lock()
         self._probe: Any = None  # a psycopg2 connection, or None until first needed
         self._announced = False  # whether the probe listens to a database that announces changes
+        self._checked: Versions | None = None  # what the probe read last, while it listens
         self.grids: GridIndex | None = None
         self.rosters: RosterIndex | None = None
 
@@ -51,9 +52,11 @@ class LocateCache:
         if grids is None or rosters is None or not self._probe_lock.acquire(blocking=False):
             return None
         try:
-            probe = self._probe
-            if probe is None or not self._announced:
+            probe, checked = self._probe, self._checked
+            if probe is None or not self._announced or checked is None:
                 return None
+            if not (grids.fresh(checked) and rosters.fresh(checked)):
+                return None  # being rebuilt after the last check: wait for it in `current`
             probe.poll()
             return None if probe.notifies else (grids, rosters)
         except psycopg2.Error:
@@ -105,13 +108,14 @@ class LocateCache:
                 with probe.cursor() as cur:
                     cur.execute("SELECT grids, rosters, generations FROM locate_versions()")
                     row = cur.fetchone()
-                return Versions(int(row[0] or 0), int(row[1] or 0), tuple(row[2]))
+                self._checked = Versions(int(row[0] or 0), int(row[1] or 0), tuple(row[2]))
+                return self._checked
             except psycopg2.Error:
                 self._drop_probe()
         return read_versions(session)
 
     def _drop_probe(self) -> None:
-        probe, self._probe, self._announced = self._probe, None, False
+        probe, self._probe, self._announced, self._checked = self._probe, None, False, None
         if probe is not None:
             probe.close()
 

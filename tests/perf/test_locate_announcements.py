@@ -56,6 +56,8 @@ def test_the_cache_trusts_its_indexes_until_a_change_is_announced(demo_url_fresh
         with engine.begin() as conn:  # another connection commits a roster change
             conn.execute(text(END_PRIMARY), {"g": code, "t": ENDED})
         assert announced(cache)
+        cache._versions(db)  # what `current` reads first: the announcement is taken, the rebuild not done
+        assert cache.ready() is None  # so no request may take the old indexes meanwhile
         second = locate(db, lon=lon, lat=lat, crs="wgs84", caller=OPERATOR, at=MONDAY_10)
         assert second.worker is not None and second.worker.assignment in ("backup", "head")
         rebuilt = cache.ready()
