@@ -68,23 +68,25 @@ class LocatePublic(BaseModel):
 
     @classmethod
     def of(cls, location: Location) -> "LocatePublic":
-        """The public form of a service answer."""
+        """The public form of a service answer. Built without validation (`model_construct`): every
+        value comes typed from the service's own answer, and validating it again cost a tenth of
+        a locate's time."""
         f = location.found
 
         def named(n: Named | None) -> NamedPublic | None:
-            return None if n is None else NamedPublic(code=n.code, name=n.name)
+            return None if n is None else NamedPublic.model_construct(code=n.code, name=n.name)
 
         w = location.worker
-        return cls(
+        return cls.model_construct(
             lon=f.lon,
             lat=f.lat,
-            match=f.match,  # type: ignore[arg-type]
+            match=f.match,
             distance_m=f.distance_m,
-            county=NamedPublic(code=f.county.code, name=f.county.name),
+            county=named(f.county),
             township=named(f.township),
             village=named(f.village),
             grid=named(f.grid),
             in_jurisdiction=location.in_jurisdiction,
-            worker=None if w is None else WorkerPublic(**vars(w)),
-            platform_staff=[PlatformStaffPublic(**vars(s)) for s in location.platform_staff],
+            worker=None if w is None else WorkerPublic.model_construct(**vars(w)),
+            platform_staff=[PlatformStaffPublic.model_construct(**vars(s)) for s in location.platform_staff],
         )

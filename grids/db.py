@@ -1,22 +1,36 @@
 """Engines and sessions; driver errors are translated into domain errors at this boundary."""
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Result, TextClause, create_engine, select, text
+from sqlalchemy import Engine, Result, TextClause, create_engine, event, select, text
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grids.errors import Conflict, EnvironmentProblem, GridsError, IntegrityViolation
 
+ANNOUNCEMENTS = "grids_cache_versions"
+"""The channel on which the database announces, as they commit, changes of what server processes
+keep in memory (grids/sql/cache_versions_notify.sql)."""
+
+_hearers: list[Callable[[Engine], None]] = []
+
+
+def on_own_announcement(hearer: Callable[[Engine], None]) -> None:
+    """Call `hearer(engine)` whenever a transaction of this process on `engine` has committed a change
+    the database announces, before that commit returns (listeners in other processes hear it a moment
+    later, asynchronously)."""
+    _hearers.append(hearer)
+
 
 def make_engine(url: str, *, pool_size: int = 5, autocommit: bool = False) -> Engine:
-    """An engine with a small pool and a connection check before use, JIT compilation off.
+    """An engine with a small pool and a connection check before use, JIT compilation off, whose
+    connections listen for announcements.
 
     PostgreSQL's JIT triggers on estimated cost, and the estimates of our read-models (nested
     CTEs, spatial joins) are far above its thresholds: compiling took 2.8 s for a query that runs
@@ -24,8 +38,12 @@ def make_engine(url: str, *, pool_size: int = 5, autocommit: bool = False) -> En
 
     `autocommit`: every statement commits on its own, no transaction (for reads only). It is set per
     engine because switching a pooled connection back and forth costs a round trip each way.
+
+    A session that listens receives its own notifications with its COMMIT, so a connection that comes
+    back to the pool holding one has just committed an announced change (or heard another's): the
+    hearers learn of it before the commit returns (`on_own_announcement`).
     """
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -33,6 +51,21 @@ def make_engine(url: str, *, pool_size: int = 5, autocommit: bool = False) -> En
         connect_args={"options": "-c jit=off"},
         isolation_level="AUTOCOMMIT" if autocommit else None,
     )
+
+    @event.listens_for(engine, "connect")
+    def listen(dbapi_connection: Any, _: Any) -> None:
+        with dbapi_connection.cursor() as cur:
+            cur.execute(f"LISTEN {ANNOUNCEMENTS}")
+        dbapi_connection.commit()  # LISTEN takes effect at commit
+
+    @event.listens_for(engine, "checkin")
+    def heard(dbapi_connection: Any, _: Any) -> None:
+        if dbapi_connection is not None and dbapi_connection.notifies:
+            dbapi_connection.notifies.clear()
+            for hearer in _hearers:
+                hearer(engine)
+
+    return engine
 
 
 _NUMBERED = PGDialect_psycopg2(paramstyle="numeric_dollar")

@@ -233,16 +233,14 @@ def receive_case(
     """Take in one case (or find the one this channel and external id made before)."""
     now = now or datetime.now(UTC)
     check_input(data, now=now)
-    category, calendar = _admit(session, data)
-    before = existing_case(session, channel=data.channel, external_id=data.external_id)
-    if before is not None:
-        if not caller.sees(before.township_code or before.county_code):
-            raise Conflict(
-                f"{data.channel} case {data.external_id!r} was already taken in elsewhere "
-                "(该外部编号已在其他辖区受理)"
-            )
-        return Intake(before, False)
-    spot = place(session, data=data, caller=caller, at=now)
+    category, calendar = _admit(session, data)  # the key's lock is held from here on
+    try:
+        spot = place(session, data=data, caller=caller, at=now)
+    except GridsError:
+        before = _made_before(session, data, caller)  # a repeat answers with its case all the same
+        if before is None:
+            raise
+        return before
     dues = deadlines(category, now, calendar)
     event = {
         "channel": data.channel,
@@ -291,8 +289,29 @@ def receive_case(
             "event": json.dumps(event, ensure_ascii=False),
         },
         entity=Case,
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if case is None:  # the key was used before: a repeat
+        before = _made_before(session, data, caller)
+        if before is None:  # keys go only with their case, which another transaction just deleted
+            raise Conflict(
+                f"{data.channel} case {data.external_id!r} changed meanwhile; send it again (请重试)"
+            )
+        return before
     return Intake(case, True)
+
+
+def _made_before(session: Session, data: CaseInput, caller: Principal) -> Intake | None:
+    """The case this channel and external id made before, if any; one made outside the caller's
+    jurisdiction is a conflict (its existence is all the caller learns)."""
+    before = existing_case(session, channel=data.channel, external_id=data.external_id)
+    if before is None:
+        return None
+    if not caller.sees(before.township_code or before.county_code):
+        raise Conflict(
+            f"{data.channel} case {data.external_id!r} was already taken in elsewhere "
+            "(该外部编号已在其他辖区受理)"
+        )
+    return Intake(before, False)
 
 
 @dataclass(frozen=True)

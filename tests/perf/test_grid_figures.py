@@ -6,6 +6,7 @@ items and tiles show the same numbers as counting live."""
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import mapbox_vector_tile
@@ -95,6 +96,25 @@ def assert_layer_shows_live_figures(base: str, headers: dict[str, str], url: str
             open_cases, unassigned, workers,
         )  # fmt: skip
         assert found.get("load") == load
+
+
+def race(first: Any, second: Any, statement: str, mine: Any, theirs: Any) -> None:
+    """Two psycopg2 connections run `statement` against the same figures row: the first holds it
+    (uncommitted) while the second waits for it, then both commit; asserts the second waited."""
+    with first.cursor() as cur:
+        cur.execute(statement, mine)  # holds the figures row until it commits
+
+    def run_second() -> None:
+        with second, second.cursor() as other:
+            other.execute(statement, theirs)
+
+    racer = threading.Thread(target=run_second)
+    racer.start()
+    time.sleep(0.5)
+    assert racer.is_alive()  # waiting for the first transaction's row lock
+    first.commit()
+    racer.join(timeout=30)
+    assert not racer.is_alive()
 
 
 def test_the_demo_load_keeps_figures(demo_url: str) -> None:
@@ -194,20 +214,7 @@ def test_sql_writes_and_concurrent_writers(demo_url_fresh: str) -> None:
         "VALUES (left(%(g)s, 6) || '000000', 'patrol', 'dispute', '并发测试', now(), 'received', %(g)s)"
     )
     for grid in (busy, idle):
-        with first.cursor() as cur:
-            cur.execute(insert, {"g": grid})  # holds the grid's figures row until it commits
-
-        def add_other(grid: str = grid) -> None:
-            with second, second.cursor() as other:
-                other.execute(insert, {"g": grid})
-
-        racer = threading.Thread(target=add_other)
-        racer.start()
-        time.sleep(0.5)
-        assert racer.is_alive()  # waiting for the first transaction's row lock
-        first.commit()
-        racer.join(timeout=30)
-        assert not racer.is_alive()
+        race(first, second, insert, {"g": grid}, {"g": grid})
     first.close()
     second.close()
     kept = assert_kept(url)

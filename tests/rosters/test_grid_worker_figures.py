@@ -4,7 +4,6 @@ assign from a later instant, end, deactivate), plain SQL (renumber, delete a wor
 transactions assigning to one grid at once; past a count's window the grid layer counts live, so
 an assignment that starts with the clock shows in items and tiles the moment it starts."""
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import Demo
 from tests.live import live_server
-from tests.perf.test_grid_figures import assert_layer_shows_live_figures
+from tests.perf.test_grid_figures import assert_layer_shows_live_figures, race
 from tests.rosters.conftest import Api
 
 NOW = "a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())"
@@ -170,20 +169,7 @@ def test_concurrent_roster_writers(api: Api) -> None:
     dsn = make_url(api.url).set(drivername="postgresql").render_as_string(hide_password=False)
     first, second = psycopg2.connect(dsn), psycopg2.connect(dsn)
     insert = "INSERT INTO worker_assignments (worker_id, grid_code, kind) VALUES (%s, %s, 'backup')"
-    with first.cursor() as cur:
-        cur.execute(insert, (free[0], code))  # holds the grid's figures row until it commits
-
-    def add_other() -> None:
-        with second, second.cursor() as other:
-            other.execute(insert, (free[1], code))
-
-    racer = threading.Thread(target=add_other)
-    racer.start()
-    time.sleep(0.5)
-    assert racer.is_alive()  # waiting for the first transaction's row lock
-    first.commit()
-    racer.join(timeout=30)
-    assert not racer.is_alive()
+    race(first, second, insert, (free[0], code), (free[1], code))
     first.close()
     second.close()
     assert assert_kept(api.url)[code][0] == before[0] + 2
