@@ -16,14 +16,15 @@ import gc
 import math
 import threading
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import psycopg2
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 from sqlalchemy.orm import Session
 
-from gis.crs import NAMED, UnknownCRS, normalise, to_storage
+from gis.crs import NAMED, SAME_AS_STORAGE, UnknownCRS, normalise, to_storage
 from gis.locator import TOLERANCE_M
 from grids.db import ANNOUNCEMENTS, on_own_announcement
 from grids.errors import InvalidInput
@@ -137,9 +138,14 @@ _CACHES_LOCK = threading.Lock()
 _MAX_CACHES = 8
 
 
+@lru_cache(maxsize=64)
+def _key(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
 def cache_for(engine: Engine) -> LocateCache:
     """This process's cache for the engine's database."""
-    key = engine.url.render_as_string(hide_password=True)
+    key = _key(engine.url)
     with _CACHES_LOCK:
         cache = _CACHES.get(key)
         if cache is None:
@@ -150,7 +156,7 @@ def cache_for(engine: Engine) -> LocateCache:
 
 
 def _heard(engine: Engine) -> None:
-    cache = _CACHES.get(engine.url.render_as_string(hide_password=True))
+    cache = _CACHES.get(_key(engine.url))
     if cache is not None:
         cache.heard()
 
@@ -201,7 +207,10 @@ def check_coordinates(lon: float, lat: float) -> None:
 def to_storage_point(lon: float, lat: float, crs: str) -> tuple[float, float]:
     """Checked coordinates in `crs` as longitude/latitude in the storage CRS."""
     check_coordinates(lon, lat)
-    xs, ys = to_storage(np.array([lon]), np.array([lat]), crs_name(crs))
+    name = crs_name(crs)
+    if name in SAME_AS_STORAGE:
+        return float(lon), float(lat)
+    xs, ys = to_storage(np.array([lon]), np.array([lat]), name)
     return float(xs[0]), float(ys[0])
 
 

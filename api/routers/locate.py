@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import PrincipalDep
@@ -15,13 +17,25 @@ from grids.users import Principal
 router = APIRouter(tags=["locate 定位"])
 
 
-@router.post("/locate", response_model=LocatePublic, summary="Locate a point")
-async def locate(body: LocateRequest, request: Request, caller: PrincipalDep) -> Response:
+_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": LocateRequest.model_json_schema()}},
+}
+
+
+@router.post(
+    "/locate",
+    response_model=LocatePublic,
+    summary="Locate a point",
+    openapi_extra={"requestBody": _BODY},
+)
+async def locate(request: Request, caller: PrincipalDep) -> Response:
     """The grid a point falls in (inside / edge / near / outside) and who answers for it; any role.
 
     Answered on the event loop from the process's indexes when the database announced no change
     since they were checked; otherwise checked (and rebuilt if stale) on a worker thread.
     """
+    body = _parsed(await request.body())
     found = locate_if_current(
         request.app.state.reader,
         lon=body.lon, lat=body.lat, crs=body.crs, caller=caller, at=body.at, tolerance_m=body.tolerance_m,
@@ -43,3 +57,12 @@ def _checked(reads: sessionmaker[Session], body: LocateRequest, caller: Principa
             at=body.at,
             tolerance_m=body.tolerance_m,
         )
+
+
+def _parsed(raw: bytes) -> LocateRequest:
+    """The body, parsed and validated in one step by pydantic (half the time of FastAPI's json.loads
+    and then validation); errors as FastAPI reports a body's."""
+    try:
+        return LocateRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

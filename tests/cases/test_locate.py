@@ -200,3 +200,21 @@ def test_cli_locate(demo_url: str) -> None:
     assert human.returncode == 0 and code in human.stdout and "网格" in human.stdout
     bad = subprocess.run([GRIDS, "locate", str(lat), "119.9"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "swapped" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_malformed_bodies_are_problems_naming_the_field(base: str, demo: Demo) -> None:
+    """The body is parsed and validated in one step; what fails is a 422 problem as FastAPI gives."""
+    headers = {**auth(demo.token("demo-admin")), "content-type": "application/json"}
+    for content, field in (
+        ('{"lon": "east", "lat": 28.4}', "lon"),
+        ('{"lat": 28.4}', "lon"),
+        ('{"lon": 119.9, "lat": 28.4, "srid": 4490}', "srid"),
+        ('{"lon": 119.9, "lat": 28.4, "tolerance_m": 9000}', "tolerance_m"),
+        ('{"lon": 119.9, "lat": ', None),
+    ):
+        r = httpx.post(f"{base}/locate", content=content, headers=headers)
+        assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM), content
+        errors = r.json()["errors"]
+        assert all(e["in"] == "body" for e in errors), errors
+        if field is not None:
+            assert any(e["field"] == field for e in errors), (content, errors)
