@@ -23,6 +23,7 @@ INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
 MAX_TEXT = 4000
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
 
+_CATEGORY_COLUMNS = frozenset(c.key for c in CaseCategory.__table__.columns)
 _ADMIT = text(
     "SELECT pg_advisory_xact_lock(:lock, hashtext(:key)),"
     " (SELECT to_jsonb(k) FROM case_categories k WHERE k.code = :category) AS category,"
@@ -159,7 +160,8 @@ def _admit(session: Session, data: CaseInput) -> tuple[CaseCategory, WorkCalenda
             "(事件类别不存在)",
             field="category",
         )
-    return CaseCategory(**found.category), calendar_of(found.holidays, found.workdays)
+    known = {k: v for k, v in found.category.items() if k in _CATEGORY_COLUMNS}  # a newer column: not ours
+    return CaseCategory(**known), calendar_of(found.holidays, found.workdays)
 
 
 def place(

@@ -36,8 +36,9 @@ def test_view_of_a_case_in_hand_equals_a_read(demo_url: str, session_on) -> None
 
 
 def test_intake_survives_a_column_added_while_prepared(demo_url_fresh: str, session_on) -> None:
-    """Intake runs as a statement prepared per connection; a column added to `cases` afterwards (a
-    migration under a running server) leaves its result as it was, so intake goes on."""
+    """Intake runs as a statement prepared per connection; a column added to `cases` or
+    `case_categories` afterwards (a migration under a running server) leaves what it reads as it
+    was, so intake goes on."""
     db = session_on(demo_url_fresh)
     lon, lat = db.execute(
         text(
@@ -56,6 +57,7 @@ def test_intake_survives_a_column_added_while_prepared(demo_url_fresh: str, sess
     first = take(1)
     with db.get_bind().connect() as other:
         other.execute(text("ALTER TABLE cases ADD COLUMN later_note text"))
+        other.execute(text("ALTER TABLE case_categories ADD COLUMN later_note text"))
         other.commit()
     second = take(2)
     assert second.id > first.id and second.grid_code == first.grid_code
