@@ -1,5 +1,7 @@
 """Locate a point: division chain, grid, responsible worker on duty, platform staff."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -35,28 +37,17 @@ async def locate(request: Request, caller: PrincipalDep) -> Response:
     Answered on the event loop from the process's indexes when the database announced no change
     since they were checked; otherwise checked (and rebuilt if stale) on a worker thread.
     """
-    body = _parsed(await request.body())
-    found = locate_if_current(
-        request.app.state.reader,
-        lon=body.lon, lat=body.lat, crs=body.crs, caller=caller, at=body.at, tolerance_m=body.tolerance_m,
-    )  # fmt: skip
+    query = dict(_parsed(await request.body()))  # lon, lat, crs, at, tolerance_m: locate's keywords
+    found = locate_if_current(request.app.state.reader, caller=caller, **query)
     if found is None:
-        found = await run_in_threadpool(_checked, request.app.state.reads, body, caller)
+        found = await run_in_threadpool(_checked, request.app.state.reads, query, caller)
     # Serialised once by pydantic: returned as a model, FastAPI would dump, validate and encode it again.
     return Response(LocatePublic.of(found).model_dump_json(), media_type="application/json")
 
 
-def _checked(reads: sessionmaker[Session], body: LocateRequest, caller: Principal) -> Location:
+def _checked(reads: sessionmaker[Session], query: dict[str, Any], caller: Principal) -> Location:
     with reads() as db:
-        return locate_point(
-            db,
-            lon=body.lon,
-            lat=body.lat,
-            crs=body.crs,
-            caller=caller,
-            at=body.at,
-            tolerance_m=body.tolerance_m,
-        )
+        return locate_point(db, caller=caller, **query)
 
 
 def _parsed(raw: bytes) -> LocateRequest:
