@@ -27,6 +27,7 @@ from api.routers import (
     workers,
 )
 from api.settings import ApiSettings
+from grids.async_reads import AsyncReader
 from grids.db import make_engine, session_factory
 from grids.embedded import resolve_database_url
 from grids.users import PrincipalCache
@@ -42,6 +43,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         engine = make_engine(url, pool_size=settings.pool_size)
         reader = make_engine(url, pool_size=settings.pool_size, autocommit=True)
         app.state.engine, app.state.reader = engine, reader
+        app.state.tiles = AsyncReader(url, size=settings.pool_size)  # tiles, read on the event loop
         app.state.sessions = session_factory(engine)
         app.state.reads = session_factory(reader)
         app.state.principals = PrincipalCache(ttl=settings.principal_ttl_seconds)
@@ -50,6 +52,7 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         finally:
             engine.dispose()
             reader.dispose()
+            await app.state.tiles.close()
 
     app = FastAPI(
         title="网格管理 Grid management — four platforms (四个平台)",

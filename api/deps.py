@@ -63,9 +63,23 @@ async def principal(
     takes effect within that time.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("send `Authorization: Bearer <token>` (请提供访问令牌)")
+        raise Unauthenticated(_SEND_TOKEN)
+    return await _holder(request, credentials.credentials)
+
+
+async def caller(request: Request) -> Principal:
+    """`principal` for a route that reads its request itself (no dependency solving)."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(_SEND_TOKEN)
+    return await _holder(request, token.strip())
+
+
+_SEND_TOKEN = "send `Authorization: Bearer <token>` (请提供访问令牌)"
+
+
+async def _holder(request: Request, token: str) -> Principal:
     cache: PrincipalCache = request.app.state.principals
-    token = credentials.credentials
     found = cache.cached(token)
     if found is None:
         found = await run_in_threadpool(cache.authenticate, request.app.state.reads, token)

@@ -81,7 +81,8 @@ class _Prepared:
 
 
 @lru_cache(maxsize=256)
-def _prepared_form(sql: str) -> _Prepared:
+def prepared_form(sql: str) -> _Prepared:
+    """`sql` (with `:name` parameters) as a named statement to PREPARE and the EXECUTE that runs it."""
     compiled = TextClause(sql).compile(dialect=_NUMBERED)
     numbered = compiled.string
     name = "grids_" + hashlib.blake2b(numbered.encode(), digest_size=8).hexdigest()
@@ -110,7 +111,7 @@ def execute_prepared(
     `entity` the EXECUTE goes to the driver as it is (compiling it as SQLAlchemy text cost a tile
     a fifth of its requests/s).
     """
-    form = _prepared_form(sql)
+    form = prepared_form(sql)
     conn = session.connection()
     known: set[str] = conn.connection.info.setdefault("grids_prepared", set())
     if form.name not in known:

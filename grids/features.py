@@ -18,7 +18,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grids.codes import in_scope, level_of, prefix
-from grids.db import execute_prepared
 from grids.errors import InvalidInput, NotFound
 from grids.models import Generation
 
@@ -231,10 +230,15 @@ def get_feature(
     return FeatureRow(*row) if row is not None else None
 
 
-def tile(
-    session: Session, *, selection: Selection, properties: Sequence[str], layer: str, z: int, x: int, y: int
-) -> bytes:
-    """A Mapbox Vector Tile of the selection's features in tile z/x/y (empty bytes when none)."""
+Statement = tuple[str, dict[str, Any]]
+"""SQL with `:name` parameters, and their values."""
+
+
+def tile_statement(
+    *, selection: Selection, properties: Sequence[str], layer: str, z: int, x: int, y: int
+) -> Statement:
+    """The query of a Mapbox Vector Tile of the selection's features in tile z/x/y (one bytea value,
+    empty or NULL when none), meant to run prepared: its text depends on the layer alone."""
     where, params = _where(selection)
     columns = ", ".join(_column(name) for name in properties)
     query = (
@@ -247,12 +251,10 @@ def tile(
         f" AND {where} OFFSET 0) AS t WHERE t.geom IS NOT NULL"
     )
     params["area"] = _tile_area(z, x, y, TILE_BUFFER / TILE_EXTENT)
-    arguments = {**params, "layer": layer, "z": z, "x": x, "y": y}
-    return bytes(execute_prepared(session, query, arguments).scalar() or b"")
+    return query, {**params, "layer": layer, "z": z, "x": x, "y": y}
 
 
-def tile_clusters(
-    session: Session,
+def cluster_statement(
     *,
     selection: Selection,
     flags: Sequence[str],
@@ -261,8 +263,9 @@ def tile_clusters(
     x: int,
     y: int,
     cells: int,
-) -> bytes:
-    """Points aggregated on a `cells`×`cells` grid per tile: `count` and the count of each flag."""
+) -> Statement:
+    """The query of a tile of points aggregated on a `cells`×`cells` grid: `count` and the count of
+    each flag, as `tile_statement`."""
     where, params = _where(selection)
     counts = "".join(f", count(*) FILTER (WHERE {_column(flag)})::int AS {flag}" for flag in flags)
     # Snapping to a world-aligned grid puts each point in the same bin whichever tile asks.
@@ -276,8 +279,7 @@ def tile_clusters(
     )
     cell = 2 * WEB_MERCATOR_HALF / 2**z / cells
     params["area"] = _tile_area(z, x, y, 0.0)
-    arguments = {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell}
-    return bytes(execute_prepared(session, query, arguments).scalar() or b"")
+    return query, {**params, "layer": layer, "z": z, "x": x, "y": y, "cell": cell}
 
 
 def scope_extent(session: Session, *, scope: str | None) -> tuple[float, float, float, float] | None:

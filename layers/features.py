@@ -100,7 +100,7 @@ def parse_filters(layer: Layer, raw: dict[str, str]) -> dict[str, str | int | fl
 
 
 def selection(
-    session: Session,
+    session: Session | None,
     layer: Layer,
     *,
     caller: Principal,
@@ -117,6 +117,8 @@ def selection(
         )
     if layer.source == "grids":
         if generation is not None:
+            if session is None:
+                raise TypeError("a past generation is checked in the database: pass a session")
             repo.check_generation(session, scope=caller.scope_code, generation=generation)
         params |= {"generation": generation, "published": interval is not None}
     elif generation is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 from gis.offsets import wgs84_to_gcj02
 from tests.conftest import Demo
 from tests.layers.conftest import admin, auth, dispatcher
+from tests.layers.test_tiles import codes, tile_of
 from tests.live import live_server
 
 GEOJSON = "application/geo+json"
@@ -301,6 +302,13 @@ def test_past_generation_by_parameter_and_by_datetime(demo_url_fresh: str, demo:
             text("UPDATE generations SET status = 'active', activated_at = now() WHERE id = :g"), {"g": new}
         )
         old_count = conn.scalar(text("SELECT count(*) FROM grids WHERE generation_id = :g"), {"g": old})
+        gone, lon, lat = conn.execute(
+            text(
+                "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM grids "
+                "WHERE generation_id = :g ORDER BY code DESC LIMIT 1"
+            ),
+            {"g": old},
+        ).one()
     engine.dispose()
     planner = auth(demo.token(f"demo-planner-{county[:6]}"))
     with live_server(demo_url_fresh) as base:
@@ -318,3 +326,14 @@ def test_past_generation_by_parameter_and_by_datetime(demo_url_fresh: str, demo:
         assert not other.startswith(county[:6])
         hidden = httpx.get(f"{url}&generation={old}", headers=dispatcher(demo, other))
         assert hidden.status_code == 404
+        # Tiles reach the retired generation the same way (read on the event loop, checked first).
+        x, y = tile_of(lon, lat, 14)
+        tile = f"{base}/collections/grids/tiles/WebMercatorQuad/14/{x}/{y}"
+        assert gone not in codes(httpx.get(tile, headers=planner))
+        assert gone in codes(httpx.get(f"{tile}?generation={old}", headers=planner))
+        assert httpx.get(f"{tile}?generation={old}", headers=dispatcher(demo, other)).status_code == 404
+        for bad in ("abc", "0", "99999999999"):
+            refused = httpx.get(f"{tile}?generation={bad}", headers=planner)
+            assert refused.status_code == 422, bad
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert "generation" in refused.json()["detail"]

@@ -225,6 +225,8 @@ def test_case_tiles_points_and_clusters(base: str, demo: Demo, engine: Engine, b
         ("grids/tiles/WebMercatorQuad/9/420/210", 404),
         ("grids/tiles/WebMercatorQuad/12/5000/10", 422),
         ("grids/tiles/WebMercatorQuad/23/1/1", 422),
+        ("grids/tiles/WebMercatorQuad/twelve/1/1", 422),
+        ("grids/tiles/WebMercatorQuad/12/1/-1", 422),
         ("nothing/tiles/WebMercatorQuad/12/1/1", 404),
     ],
 )

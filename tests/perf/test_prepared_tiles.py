@@ -1,14 +1,16 @@
-"""Tiles run as server-side prepared statements (grids.db.execute_prepared): each statement is
+"""Tiles run as server-side prepared statements (grids.async_reads.AsyncReader): each statement is
 prepared once per connection and then only executed, every layer's tile query prepares (PostgreSQL
 infers each parameter's type), and a prepared tile holds exactly the features and properties of
 the same query run unprepared."""
 
+import asyncio
 from typing import Any
 
 import mapbox_vector_tile
 from sqlalchemy import create_engine, text
 
 from grids import features as repo
+from grids.async_reads import AsyncReader
 from grids.db import session_factory
 from grids.users import Principal
 from layers import tiles
@@ -29,7 +31,7 @@ def features(data: bytes) -> list[tuple[Any, ...]]:
     return sorted(found)
 
 
-def test_every_layer_prepares_once_and_matches_the_plain_query(demo_url: str, monkeypatch: Any) -> None:
+def test_every_layer_prepares_once_and_matches_the_plain_query(demo_url: str) -> None:
     engine = create_engine(demo_url)
     with engine.connect() as conn:
         lon, lat = conn.execute(
@@ -38,40 +40,46 @@ def test_every_layer_prepares_once_and_matches_the_plain_query(demo_url: str, mo
                 "JOIN generations ge ON ge.id = g.generation_id AND ge.status = 'active' ORDER BY g.code LIMIT 1"
             )
         ).one()
-    statements: set[str] = set()
-    drawn = calls = 0
+    sessions = session_factory(engine)
+    wanted = [
+        (layer, z, *tile_of(lon, lat, z))
+        for layer in CATALOGUE
+        for z in sorted({max(layer.min_zoom, 10), 14})
+    ]
 
-    def plainly(session: Any, sql: str, params: dict[str, Any]) -> Any:
-        statements.add(sql)
-        return session.execute(text(sql), params)
-
-    with session_factory(engine)() as db:
-        for layer in CATALOGUE:
-            for z in sorted({max(layer.min_zoom, 10), 14}):
-                x, y = tile_of(lon, lat, z)
-                for _ in range(3):
-                    prepared = tiles.tile(db, layer, caller=PLANNER, z=z, x=x, y=y)
-                chosen = selection(db, layer, caller=PLANNER, filters=dict(layer.tile_filters))
-                with monkeypatch.context() as patch:  # the same statement, run plainly, as the reference
-                    patch.setattr(repo, "execute_prepared", plainly)
-                    if layer.cluster_below is not None and z < layer.cluster_below:
-                        plain = repo.tile_clusters(
-                            db, selection=chosen, flags=layer.cluster_flags, layer=layer.id, z=z, x=x, y=y,
-                            cells=tiles.CLUSTER_CELLS,
-                        )  # fmt: skip
-                    else:
-                        plain = repo.tile(
-                            db, selection=chosen, properties=layer.tile_names, layer=layer.id, z=z, x=x, y=y
-                        )
-                drawn += bool(features(prepared))
-                calls += 1
-                assert features(prepared) == features(plain), (layer.id, z)
-        counts = (
-            db.execute(text("SELECT generic_plans + custom_plans FROM pg_prepared_statements ORDER BY name"))
-            .scalars()
-            .all()
+    async def draw() -> tuple[list[bytes], list[int]]:
+        reader = AsyncReader(demo_url, size=1)  # one connection: every statement prepared on it
+        drawn = []
+        for layer, z, x, y in wanted:
+            for _ in range(3):
+                prepared = await tiles.tile(reader, sessions, layer, caller=PLANNER, z=z, x=x, y=y)
+            drawn.append(prepared)
+        counts = await reader.first_value(
+            "SELECT array_agg(generic_plans + custom_plans ORDER BY name) FROM pg_prepared_statements "
+            "WHERE statement NOT LIKE '%pg_prepared_statements%'",
+            {},
         )
+        await reader.close()
+        return drawn, counts
+
+    drawn, counts = asyncio.run(draw())
+    statements = set()
+    with sessions() as db:
+        for (layer, z, x, y), prepared in zip(wanted, drawn, strict=True):
+            chosen = selection(None, layer, caller=PLANNER, filters=dict(layer.tile_filters))
+            if layer.cluster_below is not None and z < layer.cluster_below:
+                sql, params = repo.cluster_statement(
+                    selection=chosen, flags=layer.cluster_flags, layer=layer.id, z=z, x=x, y=y,
+                    cells=tiles.CLUSTER_CELLS,
+                )  # fmt: skip
+            else:
+                sql, params = repo.tile_statement(
+                    selection=chosen, properties=layer.tile_names, layer=layer.id, z=z, x=x, y=y
+                )
+            statements.add(sql)
+            plain = bytes(db.execute(text(sql), params).scalar() or b"")  # the same statement, run plainly
+            assert features(prepared) == features(plain), (layer.id, z)
     engine.dispose()
-    assert drawn >= len(CATALOGUE)  # the comparisons were not between empty tiles
+    assert sum(bool(features(tile)) for tile in drawn) >= len(CATALOGUE)  # not comparing empty tiles
     assert len(counts) == len(statements) >= len(CATALOGUE)  # one statement per layer and kind of tile
-    assert sum(counts) == 3 * calls  # prepared once per connection, then only executed
+    assert sum(counts) == 3 * len(wanted)  # prepared once per connection, then only executed
