@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import add_exception_handlers
+from api.hot import HotRoute
 from api.routers import (
     attachments,
     boundaries,
@@ -83,4 +84,5 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         redraws,
     ):
         app.include_router(module.router)
+    app.add_middleware(HotRoute, route=tiles.tile_route(), handlers=app.exception_handlers)
     return app
