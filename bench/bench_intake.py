@@ -27,9 +27,13 @@ from urllib.parse import urlsplit
 import numpy as np
 from sqlalchemy.orm import Session
 
+from grids.cases import bulk
+from grids.cases.deadlines import load_calendar
+from grids.cases.files import read_rows, to_input
 from grids.db import make_engine
 from grids.demo.catalogue import CATEGORIES
 from grids.locate import indexes
+from grids.users import OPERATOR
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_locate import sample, token, wait_until_up
@@ -106,6 +110,34 @@ def bench_import(url: str, rows: int) -> None:
     rate = len(lon) / seconds
     print(f"grids cases import of {len(lon):,} rows: {seconds:.1f} s = {rate:,.0f} cases/s end to end;")
     print(f"  baseline plain COPY: {base:,.0f} rows/s; target ≥ 20,000 cases/s")
+    import_steps(url, lon, lat, run)
+
+
+def import_steps(url: str, lon: np.ndarray, lat: np.ndarray, run: str) -> None:
+    """Where the import's time goes: its steps timed one by one in this process, on a second file of
+    the same points (new external ids), the write rolled back so nothing is kept."""
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.csv"
+        write_csv(path, lon, lat, f"{run}-steps")
+        started = time.perf_counter()
+        inputs = [to_input(row, line) for line, row in enumerate(read_rows(path), start=2)]
+    read = time.perf_counter() - started
+    engine = make_engine(url, pool_size=1)
+    with Session(engine) as db:
+        started = time.perf_counter()
+        rows = bulk.prepare(db, inputs=inputs, caller=OPERATOR, now=now)
+        located = time.perf_counter() - started
+    with Session(engine) as db, db.begin():
+        started = time.perf_counter()
+        bulk._write(db, rows, OPERATOR, now, load_calendar(db))  # the write step alone, all constraints on
+        wrote = time.perf_counter() - started
+        db.rollback()
+    engine.dispose()
+    n = len(inputs)
+    print(f"  steps in one process: read and check the file {read:.1f} s;")
+    print(f"  build the indexes, check and locate {located:.1f} s;")
+    print(f"  write cases, keys and events {wrote:.1f} s = {n / wrote:,.0f} cases/s (rolled back)")
 
 
 def hammer(base: str, clients: int, seconds: float, make: Callable[[int, int], tuple[str, Any]]) -> float:

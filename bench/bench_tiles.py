@@ -141,13 +141,15 @@ def run(urls: list[str], headers: dict[str, str], threads: int) -> tuple[float, 
     return time.perf_counter() - started, latencies
 
 
-def compare(servers: dict[str, list[str]], headers: dict[str, str], rounds: int) -> None:
+def compare(
+    servers: dict[str, list[str]], headers: dict[str, str], rounds: int, clients: tuple[int, ...]
+) -> None:
     """Alternate the servers round by round (so drift hits all alike); print rate, p50, p95, ratio."""
     print(f"  {'server':<16} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8}")
     for urls in servers.values():  # warm all: plans cached, pages in shared buffers
         run(urls, headers, 2)
     rates: dict[tuple[str, int], float] = {}
-    for threads in (1, 4):
+    for threads in clients:
         seconds = dict.fromkeys(servers, 0.0)
         latencies: dict[str, list[float]] = {server: [] for server in servers}
         for _ in range(rounds):
@@ -160,7 +162,7 @@ def compare(servers: dict[str, list[str]], headers: dict[str, str], rounds: int)
             rates[(server, threads)] = rounds * len(urls) / seconds[server]
             p50, p95 = statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
             print(f"  {server:<16} {threads:>7} {rates[(server, threads)]:>9.1f} {p50:>8.1f} {p95:>8.1f}")
-    for threads in (1, 4):
+    for threads in clients:
         best = max(rate for (server, t), rate in rates.items() if t == threads and server != "ours")
         print(f"  ours / best tipg, {threads} client(s): {rates[('ours', threads)] / best:.2f}×")
 
@@ -174,6 +176,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the set, servers alternating")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="client counts to measure")
     args = parser.parse_args()
 
     token, city, grids = planner_token(args.url)
@@ -236,7 +239,7 @@ def main() -> None:
     ):
         for workload, servers in workloads.items():
             print(f"\n{workload}")
-            compare(servers, bearer, args.rounds)
+            compare(servers, bearer, args.rounds, tuple(args.clients))
 
 
 if __name__ == "__main__":
