@@ -64,7 +64,8 @@ class AsyncReader:
             self._slots = asyncio.Semaphore(self._size)
         async with self._slots:
             for attempt in (1, 2):
-                connection = self._idle.pop() if self._idle else await self._connect()
+                # A retry connects afresh: when one kept connection is dead, the others may be too.
+                connection = self._idle.pop() if self._idle and attempt == 1 else await self._connect()
                 try:
                     if form.name not in connection.prepared:
                         await self._execute(connection, f"PREPARE {form.name} AS {form.numbered}", None)
