@@ -2,7 +2,7 @@
 
 For the hottest read (vector tiles): a request waits for PostgreSQL on the server's event loop
 instead of on a worker thread. The hand-off to a worker thread and back cost a tile about 0.11 ms
-of CPU, a sixth of our server's share; SQLAlchemy's connection and result layers another 0.1 ms.
+of CPU, and SQLAlchemy's connection and result layers about as much again.
 psycopg2 supports asynchronous connections itself (`async_=True`, then `poll()` until ready); this
 module waits for them with the loop's reader and writer callbacks and keeps a small pool of them.
 Everything else keeps to SQLAlchemy sessions.
