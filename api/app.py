@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import add_exception_handlers
-from api.hot import HotRoute
+from api.hot import HotRoutes, hot_route
 from api.routers import (
     attachments,
     boundaries,
@@ -84,5 +84,6 @@ def create_app(settings: ApiSettings | None = None, *, database_url: str | None 
         redraws,
     ):
         app.include_router(module.router)
-    app.add_middleware(HotRoute, route=tiles.tile_route(), handlers=app.exception_handlers)
+    hot = (hot_route(locate.router, locate.locate), hot_route(tiles.router, tiles.tile))
+    app.add_middleware(HotRoutes, routes=hot, handlers=app.exception_handlers)
     return app

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import PrincipalDep
+from api.deps import caller as authenticated
 from api.schemas_locate import LocatePublic, LocateRequest
 from grids.locate import locate as locate_point
 from grids.locate import locate_if_current
@@ -29,14 +29,16 @@ _BODY = {
     "/locate",
     response_model=LocatePublic,
     summary="Locate a point",
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra={"requestBody": _BODY, "security": [{"HTTPBearer": []}]},
 )
-async def locate(request: Request, caller: PrincipalDep) -> Response:
+async def locate(request: Request) -> Response:
     """The grid a point falls in (inside / edge / near / outside) and who answers for it; any role.
 
-    Answered on the event loop from the process's indexes when the database announced no change
-    since they were checked; otherwise checked (and rebuilt if stale) on a worker thread.
+    Served by the app's fast lane (api.hot.HotRoutes): it reads its own caller and body. Answered on
+    the event loop from the process's indexes when the database announced no change since they were
+    checked; otherwise checked (and rebuilt if stale) on a worker thread.
     """
+    caller = await authenticated(request)
     query = dict(_parsed(await request.body()))  # lon, lat, crs, at, tolerance_m: locate's keywords
     found = locate_if_current(request.app.state.reader, caller=caller, **query)
     if found is None:

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 
 from api.deps import PrincipalDep, ReadSessionDep, caller
 from grids.features import scope_extent
@@ -76,7 +75,7 @@ _TILE_PARAMETERS = [
 async def tile(request: Request) -> Response:
     """The tile z/x/y of a layer with the caller's features only; 204 when it holds none.
 
-    The hottest route: the app's fast lane (api.hot.HotRoute) hands it its requests before the
+    The hottest route: the app's fast lane (api.hot.HotRoutes) hands it its requests before the
     framework's routing, so it reads its own parameters (documented in `_TILE_PARAMETERS`), and its
     query runs on the event loop (grids.async_reads).
     """
@@ -96,8 +95,3 @@ async def tile(request: Request) -> Response:
     if asked is not None and etag in {t.strip().removeprefix("W/") for t in asked.split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=MVT, headers=headers)
-
-
-def tile_route() -> APIRoute:
-    """The tile route, for the app's fast lane (api.hot.HotRoute)."""
-    return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is tile)

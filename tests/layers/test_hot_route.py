@@ -1,12 +1,12 @@
-"""The tiles' fast lane (api.hot.HotRoute): tiles are served ahead of the framework's routing, yet
-the route is documented, other methods are refused, and every failure is answered as problem
-details by the app's own handlers (never a traceback)."""
+"""The fast lane (api.hot.HotRoutes) for tiles and /locate: served ahead of the framework's routing,
+yet documented, other methods refused, and every failure answered as problem details by the app's
+own handlers (never a traceback)."""
 
 import httpx
 
 from api.app import create_app
-from api.hot import _route_path
-from api.routers import tiles
+from api.hot import _route_path, hot_route
+from api.routers import locate, tiles
 from grids.async_reads import AsyncReader
 from tests.conftest import Demo
 from tests.layers.conftest import admin
@@ -27,6 +27,11 @@ def test_the_route_is_documented_and_other_methods_are_refused(base: str, demo: 
     refused = httpx.post(f"{base}{TILE.format(z=14, x=1, y=1)}", headers=admin(demo))
     assert refused.status_code == 405
     assert refused.headers["content-type"].startswith("application/problem+json")
+    operation = spec["paths"]["/locate"]["post"]
+    assert operation["security"] == [{"HTTPBearer": []}]
+    assert "requestBody" in operation and "200" in operation["responses"]
+    assert httpx.get(f"{base}/locate", headers=admin(demo)).status_code == 405
+    assert hot_route(locate.router, locate.locate).methods == {"POST"}
 
 
 def test_an_unreachable_database_is_a_problem_not_a_traceback(demo_url: str, demo: Demo) -> None:
@@ -45,7 +50,9 @@ def test_an_unreachable_database_is_a_problem_not_a_traceback(demo_url: str, dem
 
 
 def test_routes_are_matched_below_the_root_path() -> None:
-    assert tiles.tile_route().path_regex.match(_route_path({"path": "/gis" + TILE, "root_path": "/gis"}))
+    assert hot_route(tiles.router, tiles.tile).path_regex.match(
+        _route_path({"path": "/gis" + TILE, "root_path": "/gis"})
+    )
     assert _route_path({"path": "/gis/collections", "root_path": "/gis"}) == "/collections"
     assert _route_path({"path": "/gisx/collections", "root_path": "/gis"}) == "/gisx/collections"
     assert _route_path({"path": "/collections", "root_path": ""}) == "/collections"
