@@ -10,29 +10,33 @@ SELECT g.code AS fid, g.code, g.name, g.kind, g.village_code,
        (SELECT ge.activated_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_from,
        (SELECT ge.retired_at FROM generations ge WHERE ge.id = g.generation_id) AS valid_to,
        g.households, g.population,
-       coalesce(w.workers, kw.workers, 0) AS workers,
-       CASE WHEN w.workers IS NULL THEN kw.primary_staff_no ELSE w.primary_staff_no END AS primary_staff_no,
+       w.workers, w.primary_staff_no,
        coalesce(c.open_cases, 0) AS open_cases, coalesce(c.unassigned_cases, 0) AS unassigned_cases,
-       round(coalesce(c.open_cases, 0)::numeric / nullif(coalesce(w.workers, kw.workers), 0), 2)::float8
-         AS load,
+       round(coalesce(c.open_cases, 0)::numeric / nullif(w.workers, 0), 2)::float8 AS load,
        g.geom, g.geom_3857
 FROM grids g
 LEFT JOIN grid_worker_figures kw ON kw.grid_code = g.code::bpchar
-LEFT JOIN LATERAL (
-  -- Grid workers (head, primary, backup) on the grid now, counted only when the kept count does
-  -- not hold now (a condition on `kw` alone: it gates the scan); platform staff are counted apart.
-  SELECT count(DISTINCT a.worker_id)::int AS workers,
-         min(k.staff_no) FILTER (WHERE a.kind = 'primary') AS primary_staff_no
-  FROM worker_assignments a
-  -- OFFSET 0 keeps this a lookup by primary key per assignment (a handful per grid); flattened,
-  -- the planner may hash the whole workers table once per grid.
-  JOIN LATERAL (SELECT w.staff_no FROM workers w WHERE w.id = a.worker_id AND w.active OFFSET 0) k ON true
-  WHERE a.grid_code = g.code::bpchar AND a.kind IN ('head', 'primary', 'backup')
-    AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())
-    AND kw.grid_code IS NOT NULL AND NOT (kw.counted_at <= now() AND now() < kw.holds_until)
-  -- and no row at all then, so that the kept figures show through.
-  HAVING kw.grid_code IS NOT NULL AND NOT (kw.counted_at <= now() AND now() < kw.holds_until)
-) w ON true
+CROSS JOIN LATERAL (
+  -- Grid workers (head, primary, backup) on the grid now: the kept figures while they hold, else
+  -- counted here; no kept row means none. Platform staff are counted apart. A CASE runs its
+  -- subqueries only on the branch taken, so a normal tile or page runs none of them.
+  SELECT CASE WHEN kw.grid_code IS NULL THEN 0
+              WHEN kw.counted_at <= now() AND now() < kw.holds_until THEN kw.workers
+              ELSE (SELECT count(DISTINCT a.worker_id)::int FROM worker_assignments a
+                    -- OFFSET 0 keeps this a lookup by primary key per assignment (a handful per
+                    -- grid); flattened, the planner may hash the whole workers table.
+                    JOIN LATERAL (SELECT FROM workers k WHERE k.id = a.worker_id AND k.active OFFSET 0) k ON true
+                    WHERE a.grid_code = g.code::bpchar AND a.kind IN ('head', 'primary', 'backup')
+                      AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())) END
+           AS workers,
+         CASE WHEN kw.grid_code IS NULL THEN NULL
+              WHEN kw.counted_at <= now() AND now() < kw.holds_until THEN kw.primary_staff_no
+              ELSE (SELECT min(k.staff_no) FROM worker_assignments a
+                    JOIN LATERAL (SELECT w.staff_no FROM workers w WHERE w.id = a.worker_id AND w.active OFFSET 0) k ON true
+                    WHERE a.grid_code = g.code::bpchar AND a.kind = 'primary'
+                      AND a.valid_from <= now() AND (a.valid_to IS NULL OR a.valid_to > now())) END
+           AS primary_staff_no
+) w
 LEFT JOIN grid_case_figures c ON c.grid_code = g.code::bpchar
 -- The jurisdiction as a range of codes (published codes are all digits), so that the index on
 -- (generation_id, code) serves it; `code LIKE` could not use that index.
