@@ -21,6 +21,20 @@ class HotRoutes:
     """
 
     def __init__(self, app: ASGIApp, *, routes: Sequence[APIRoute], handlers: dict[Any, Any]) -> None:
+        for route in routes:
+            d = route.dependant
+            if (
+                d.dependencies
+                or d.path_params
+                or d.query_params
+                or d.header_params
+                or d.cookie_params
+                or d.body_params
+            ):
+                raise TypeError(
+                    f"{route.path}: a route in the fast lane reads its own request; its declared "
+                    "parameters and dependencies (authentication among them) would be skipped"
+                )
         self.app = app
         self.routes = tuple(routes)
         self.handlers = handlers

@@ -3,9 +3,12 @@ yet documented, other methods refused, and every failure answered as problem det
 own handlers (never a traceback)."""
 
 import httpx
+import pytest
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.app import create_app
-from api.hot import _route_path, hot_route
+from api.deps import principal
+from api.hot import HotRoutes, _route_path, hot_route
 from api.routers import locate, tiles
 from grids.async_reads import AsyncReader
 from tests.conftest import Demo
@@ -56,3 +59,15 @@ def test_routes_are_matched_below_the_root_path() -> None:
     assert _route_path({"path": "/gis/collections", "root_path": "/gis"}) == "/collections"
     assert _route_path({"path": "/gisx/collections", "root_path": "/gis"}) == "/gisx/collections"
     assert _route_path({"path": "/collections", "root_path": ""}) == "/collections"
+
+
+def test_a_route_with_declared_dependencies_is_refused() -> None:
+    """Its dependencies (such as authentication) would be skipped in the lane: refused at start-up."""
+    router = APIRouter()
+
+    @router.get("/guarded", dependencies=[Depends(principal)])
+    async def guarded(request: Request) -> Response:
+        return Response(b"")
+
+    with pytest.raises(TypeError, match="would be skipped"):
+        HotRoutes(create_app(), routes=[hot_route(router, guarded)], handlers={})
