@@ -15,10 +15,11 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from grids.db import prepared_form
+from grids.db import CONNECT_ARGS, prepared_form
 
 _READY = psycopg2.extensions.POLL_OK
 _READ = psycopg2.extensions.POLL_READ
@@ -43,13 +44,9 @@ class AsyncReader:
     """
 
     def __init__(self, url: str, *, size: int = 5) -> None:
-        parsed = make_url(url)
-        self._connect_args: dict[str, Any] = {
-            **parsed.translate_connect_args(username="user", database="dbname"),
-            **{key: value for key, value in parsed.query.items() if isinstance(value, str)},
-            # As `grids.db.make_engine`: JIT compiling costs more than our reads take.
-            "options": "-c jit=off",
-        }
+        # The arguments SQLAlchemy's own psycopg2 dialect would connect with, and the engines' options.
+        _, arguments = PGDialect_psycopg2().create_connect_args(make_url(url))
+        self._connect_args: dict[str, Any] = {**arguments, **CONNECT_ARGS}
         self._size = size
         self._idle: list[_Connection] = []
         self._slots: asyncio.Semaphore | None = None

@@ -18,6 +18,9 @@ ANNOUNCEMENTS = "grids_cache_versions"
 """The channel on which the database announces, as they commit, changes of what server processes
 keep in memory (grids/sql/cache_versions_notify.sql)."""
 
+CONNECT_ARGS = {"options": "-c jit=off"}
+"""Options of every connection: JIT compiling costs more than our queries take (`make_engine`)."""
+
 _hearers: list[Callable[[Engine], None]] = []
 
 
@@ -48,7 +51,7 @@ def make_engine(url: str, *, pool_size: int = 5, autocommit: bool = False) -> En
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"options": "-c jit=off"},
+        connect_args=CONNECT_ARGS,
         isolation_level="AUTOCOMMIT" if autocommit else None,
     )
 
