@@ -29,18 +29,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def copy_line(row: Sequence[Any]) -> str:
+    """One row in COPY's text format, with its newline."""
+    return "\t".join(map(_text, row)) + "\n"
+
+
+def copy_text(cur: Cursor, table: str, columns: Sequence[str], lines: str) -> None:
+    """COPY lines already in COPY's text format (see `copy_line`) into a table."""
+    if lines:
+        cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(lines))
+
+
 def copy_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """COPY rows into a table in chunks (text format); returns how many."""
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     count, buffer = 0, io.StringIO()
     for row in rows:
-        buffer.write("\t".join(map(_text, row)) + "\n")
+        buffer.write(copy_line(row))
         count += 1
         if count % _CHUNK == 0:
-            buffer.seek(0)
-            cur.copy_expert(statement, buffer)
+            copy_text(cur, table, columns, buffer.getvalue())
             buffer = io.StringIO()
-    if buffer.tell():
-        buffer.seek(0)
-        cur.copy_expert(statement, buffer)
+    copy_text(cur, table, columns, buffer.getvalue())
     return count

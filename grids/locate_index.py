@@ -8,6 +8,8 @@ compares those versions with the database's on every request.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -247,39 +249,29 @@ class _Person:
 
 
 class RosterIndex:
-    """Workers, their dated grid assignments and weekly duty windows, in memory."""
+    """Workers, their dated grid assignments and weekly duty windows, in memory.
+
+    Built as plain rows, ordered and filtered by PostgreSQL; a worker's masked answer and duty week
+    are made the first time a grid asks for them (a province has hundreds of thousands of workers,
+    and one import or one server's day touches a fraction of them)."""
 
     def __init__(
-        self, version: int, workers: Sequence[Any], assignments: Sequence[Any], duty: Sequence[Any]
+        self,
+        version: int,
+        workers: Sequence[Any],
+        responsible: Sequence[Any],
+        platform: Sequence[Any],
+        duty: Sequence[Any],
     ) -> None:
         self.version = version
-        week: dict[int, dict[int, list[tuple[int, int]]]] = {}
-        for worker_id, days, starts, ends in duty:
-            mine = week.setdefault(worker_id, {})
-            for day, start, end in zip(days, starts, ends, strict=True):
-                mine.setdefault(day, []).append((start, end))
-        self.people: dict[int, _Person] = {}
-        staff: dict[int, PlatformStaff] = {}
-        for worker_id, staff_no, role, platform, name, phone in workers:
-            days = {d: tuple(v) for d, v in week.get(worker_id, {}).items()}
-            self.people[worker_id] = _Person(staff_no, role, mask_name(name), mask_phone(phone), days)
-            if platform is not None:
-                staff[worker_id] = PlatformStaff(platform, worker_id, staff_no, self.people[worker_id].name)
-        self.responsible: dict[str, list[tuple[int, float, float, int, str]]] = {}
-        self.platform: dict[str, list[tuple[float, float, PlatformStaff]]] = {}
-        for grid_code, kind, worker_id, since, until in assignments:
-            if worker_id not in self.people:
-                continue  # an inactive worker answers for nothing
-            if kind == "platform":
-                if worker_id in staff:
-                    self.platform.setdefault(grid_code, []).append((since, until, staff[worker_id]))
-            else:
-                entry = (ASSIGNMENT_ORDER.index(kind), since, until, worker_id, kind)
-                self.responsible.setdefault(grid_code, []).append(entry)
-        for entries in self.responsible.values():
-            entries.sort()
-        for members in self.platform.values():
-            members.sort(key=lambda e: (e[2].platform, e[2].staff_no))
+        self._workers = {row[0]: row for row in workers}  # id, staff_no, role, platform, name, phone
+        self._duty: dict[int, str] = dict(duty)  # worker → "weekday start end weekday start end …"
+        self._people: dict[int, _Person] = {}
+        self._staff: dict[int, PlatformStaff] = {}
+        # grid → (grid, kind, worker, since, until), primary first, then backup, then head
+        self.responsible = {grid: list(rows) for grid, rows in groupby(responsible, key=itemgetter(0))}
+        # grid → (grid, worker, since, until), by platform and staff number
+        self.platform = {grid: list(rows) for grid, rows in groupby(platform, key=itemgetter(0))}
 
     @classmethod
     def build(cls, conn: Connection) -> "RosterIndex":
@@ -293,18 +285,51 @@ class RosterIndex:
             "FROM workers w JOIN people p ON p.id = w.person_id WHERE w.active"
         )
         workers = cur.fetchall()
+        period = (
+            "extract(epoch FROM a.valid_from)::float8, coalesce(extract(epoch FROM a.valid_to)::float8, "
+            "'Infinity') FROM worker_assignments a JOIN workers w ON w.id = a.worker_id AND w.active"
+        )  # an inactive worker answers for nothing
         cur.execute(
-            "SELECT grid_code, kind, worker_id, extract(epoch FROM valid_from)::float8, "
-            "coalesce(extract(epoch FROM valid_to)::float8, 'Infinity') FROM worker_assignments"
+            f"SELECT a.grid_code, a.kind, a.worker_id, {period} WHERE a.kind = ANY(%(order)s) "
+            "ORDER BY a.grid_code, array_position(%(order)s, a.kind), 4, 5, a.worker_id",
+            {"order": list(ASSIGNMENT_ORDER)},
         )
-        assignments = cur.fetchall()
+        responsible = cur.fetchall()
         cur.execute(
-            "SELECT worker_id, array_agg(weekday::int), array_agg(extract(epoch FROM starts)::int), "
-            "array_agg(extract(epoch FROM ends)::int) FROM duty_windows GROUP BY worker_id"
+            f"SELECT a.grid_code, a.worker_id, {period} "
+            "WHERE a.kind = 'platform' AND w.platform_code IS NOT NULL "
+            "ORDER BY a.grid_code, w.platform_code, w.staff_no"
+        )
+        platform = cur.fetchall()
+        cur.execute(  # "weekday start end …" in seconds of the day: a text is read faster than arrays
+            "SELECT worker_id, string_agg(concat_ws(' ', weekday, extract(epoch FROM starts)::int, "
+            "extract(epoch FROM ends)::int), ' ') FROM duty_windows GROUP BY worker_id"
         )
         duty = cur.fetchall()
         cur.close()
-        return cls(version, workers, assignments, duty)
+        return cls(version, workers, responsible, platform, duty)
+
+    def _person(self, worker_id: int) -> _Person:
+        person = self._people.get(worker_id)
+        if person is None:
+            _, staff_no, role, _, name, phone = self._workers[worker_id]
+            week: dict[int, list[tuple[int, int]]] = {}
+            numbers = [int(n) for n in self._duty.get(worker_id, "").split()]
+            for day, start, end in zip(numbers[::3], numbers[1::3], numbers[2::3], strict=True):
+                week.setdefault(day, []).append((start, end))
+            days_ = {d: tuple(v) for d, v in week.items()}
+            person = self._people[worker_id] = _Person(
+                staff_no, role, mask_name(name), mask_phone(phone), days_
+            )
+        return person
+
+    def _platform_staff(self, worker_id: int) -> PlatformStaff:
+        staff = self._staff.get(worker_id)
+        if staff is None:
+            platform = self._workers[worker_id][3]
+            person = self._person(worker_id)
+            staff = self._staff[worker_id] = PlatformStaff(platform, worker_id, person.staff_no, person.name)
+        return staff
 
     def fresh(self, versions: Versions) -> bool:
         """Whether this index was built from this roster version."""
@@ -317,10 +342,10 @@ class RosterIndex:
         weekday = local.isoweekday()
         second = local.hour * 3600 + local.minute * 60 + local.second
         fallback = None
-        for _, since, until, worker_id, kind in self.responsible.get(grid_code, ()):
+        for _, kind, worker_id, since, until in self.responsible.get(grid_code, ()):
             if not since <= stamp < until:
                 continue
-            person = self.people[worker_id]
+            person = self._person(worker_id)
             for start, end in person.week.get(weekday, ()):
                 if start <= second < end:
                     return WorkerOnDuty(
@@ -335,7 +360,11 @@ class RosterIndex:
     def platform_staff(self, grid_code: str, at: datetime) -> list[PlatformStaff]:
         """Platform staff allocated to the grid at `at`, by platform."""
         stamp = at.timestamp()
-        return [staff for since, until, staff in self.platform.get(grid_code, ()) if since <= stamp < until]
+        return [
+            self._platform_staff(worker_id)
+            for _, worker_id, since, until in self.platform.get(grid_code, ())
+            if since <= stamp < until
+        ]
 
     def complete(self, found: Found, *, at: datetime, visible: bool) -> Location:
         """The full answer for a located point; who answers for it only when the caller may see it."""

@@ -9,6 +9,7 @@ time window; the nearest, then the lowest id.
 """
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,9 +21,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis.crs import METRIC_SRID, STORAGE_SRID, to_storage
-from grids.cases.deadlines import WorkCalendar, deadlines, load_calendar
+from grids.cases.deadlines import Deadlines, WorkCalendar, deadlines, load_calendar
 from grids.cases.intake import CaseInput, Placement, check_input, queue_placement
-from grids.copy import copy_rows
+from grids.copy import copy_line, copy_text
 from grids.errors import GridsError, InvalidInput
 from grids.locate import check_coordinates, crs_name, indexes
 from grids.locate_index import chain_of
@@ -39,6 +40,7 @@ _CASE_COLUMNS = (
     "worker_id", "platform_code", "status", "assigned_by", "assign_distance_m", "receive_due",
     "dispatch_due", "handle_due", "reply_due", "duplicate_candidate_id", "reporter_id", "updated_at",
 )  # fmt: skip
+_KEY_COLUMNS = ("channel", "external_id", "county_code", "case_id")
 _EVENT_COLUMNS = (
     "county_code", "case_id", "at", "actor_user_id", "actor", "action", "from_status", "to_status", "data",
 )  # fmt: skip
@@ -131,16 +133,21 @@ def _refusal(errors: list[str], total: int) -> InvalidInput:
     )
 
 
-def _existing(session: Session, rows: list[_Row]) -> set[tuple[str, str]]:
+Key = tuple[str, str]  # (channel, external id)
+_LOCK_KEYS = text("LOCK TABLE case_intake_keys IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _existing(session: Session, rows: list[_Row]) -> dict[Key, tuple[str, int]]:
+    """The stored keys among the rows', each with the county and id of the case made from it."""
     found = session.execute(
         text(
-            "SELECT k.channel, k.external_id FROM case_intake_keys k "
+            "SELECT k.channel, k.external_id, k.county_code, k.case_id FROM case_intake_keys k "
             "JOIN unnest(CAST(:c AS text[]), CAST(:e AS text[])) AS n(channel, external_id) "
             "ON k.channel = n.channel AND k.external_id = n.external_id"
         ),
         {"c": [r.data.channel for r in rows], "e": [r.data.external_id for r in rows]},
     )
-    return {(str(a), str(b)) for a, b in found}
+    return {(str(a), str(b)): (str(county), int(case)) for a, b, county, case in found}
 
 
 def _reserve(session: Session, table: str, n: int) -> list[int]:
@@ -160,15 +167,23 @@ def _duplicates(session: Session, rows: list[_Row], ids: list[int]) -> list[int 
         return result
     times = [rows[i].data.reported_at for i in have]
     window = timedelta(hours=max(rows[i].category.duplicate_window_hours for i in have))
+    xs = np.array([rows[i].spot.x for i in have], dtype=float)
+    ys = np.array([rows[i].spot.y for i in have], dtype=float)
+    reach = max(rows[i].category.duplicate_radius_m for i in have) / 80_000  # metres → degrees, generously
     stored = session.execute(
         text(
             "SELECT c.id, c.county_code, k.family, extract(epoch FROM c.reported_at), "
             "ST_X(c.geom), ST_Y(c.geom) "
             "FROM cases c JOIN case_categories k ON k.code = c.category_code "
-            "WHERE c.geom IS NOT NULL AND c.status NOT IN ('rejected', 'merged') "
+            "WHERE c.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490) "
+            "AND c.status NOT IN ('rejected', 'merged') "
             "AND c.reported_at BETWEEN :lo AND :hi AND c.county_code = ANY(:counties)"
         ),
         {
+            "x0": float(xs.min() - reach),
+            "y0": float(ys.min() - reach),
+            "x1": float(xs.max() + reach),
+            "y1": float(ys.max() + reach),
             "lo": min(times) - window,
             "hi": max(times) + window,
             "counties": list({rows[i].spot.county for i in have}),
@@ -178,8 +193,8 @@ def _duplicates(session: Session, rows: list[_Row], ids: list[int]) -> list[int 
     pool_county = np.array([r[1] for r in stored] + [rows[i].spot.county for i in have], dtype=object)
     pool_family = np.array([r[2] for r in stored] + [rows[i].category.family for i in have], dtype=object)
     pool_t = np.array([float(r[3]) for r in stored] + [t.timestamp() for t in times])
-    lon = np.array([float(r[4]) for r in stored] + [rows[i].spot.x for i in have])
-    lat = np.array([float(r[5]) for r in stored] + [rows[i].spot.y for i in have])
+    lon = np.concatenate([np.array([r[4] for r in stored], dtype=float), xs])
+    lat = np.concatenate([np.array([r[5] for r in stored], dtype=float), ys])
     mx, my = _TO_METRIC.transform(lon, lat)
     points = shapely.points(mx, my)
     mine = np.arange(len(stored), len(pool_id))
@@ -201,42 +216,122 @@ def _duplicates(session: Session, rows: list[_Row], ids: list[int]) -> list[int 
     return result
 
 
-def _write(
-    session: Session, rows: list[_Row], caller: Principal, now: datetime, calendar: WorkCalendar
-) -> None:
-    ids = _reserve(session, "cases", len(rows))
-    reporters = [r for r in rows if r.data.reporter is not None]
-    people = dict(zip((id(r) for r in reporters), _reserve(session, "people", len(reporters)), strict=True))
-    candidates = _duplicates(session, rows, ids)
-    cur = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    copy_rows(
-        cur,
-        "people",
-        ("id", "full_name", "phone"),
-        ((people[id(r)], r.data.reporter.name, r.data.reporter.phone) for r in reporters if r.data.reporter),
-    )
-    case_rows, key_rows, event_rows = [], [], []
-    for r, case_id, candidate in zip(rows, ids, candidates, strict=True):
-        d, s, c = r.data, r.spot, r.category
-        due = deadlines(c, now, calendar)
-        geom = None if s.x is None else f"SRID={STORAGE_SRID};POINT({s.x!r} {s.y!r})"
-        case_rows.append((
-            s.county, case_id, d.channel, c.code, d.description.strip(), d.address, d.reported_at, now,
-            d.lon, d.lat, None if d.lon is None else crs_name(d.crs), geom, s.township, s.village,
-            s.grid, s.worker, c.platform_code, s.status, s.assigned_by, s.distance_m, due.receive_due,
-            due.dispatch_due, due.handle_due, due.reply_due, candidate, people.get(id(r)), now,
-        ))  # fmt: skip
-        key_rows.append((d.channel, d.external_id, s.county, case_id))
-        data: dict[str, Any] = {
-            "channel": d.channel, "external_id": d.external_id, "match": s.assigned_by, "grid": s.grid,
-            "worker_id": s.worker, "platform": c.platform_code, "duplicate_candidate": candidate,
-        }  # fmt: skip
-        event_rows.append(
-            (s.county, case_id, now, caller.user_id, caller.name, "receive", None, s.status, data)
+@dataclass(frozen=True)
+class _Batch:
+    """New rows in file order, with the case ids reserved for them (increasing), their reporters'
+    person ids and their possible duplicates (a stored case, or an earlier row of the file)."""
+
+    rows: list[_Row]
+    ids: list[int]
+    people: list[int | None]
+    candidates: list[int | None]
+
+    def part(self, start: int, stop: int) -> "_Batch":
+        return _Batch(
+            self.rows[start:stop], self.ids[start:stop], self.people[start:stop], self.candidates[start:stop]
         )
-    copy_rows(cur, "cases", _CASE_COLUMNS, case_rows)
-    copy_rows(cur, "case_intake_keys", ("channel", "external_id", "county_code", "case_id"), key_rows)
-    copy_rows(cur, "case_events", _EVENT_COLUMNS, event_rows)
+
+
+def _plan(session: Session, rows: list[_Row]) -> tuple[_Batch, int]:
+    """The rows whose key is neither stored nor repeated earlier in the file, ready to write; and how
+    many rows are not new."""
+    stored = _existing(session, rows)
+    seen: set[Key] = set()
+    new = []
+    for r in rows:
+        key = (r.data.channel, r.data.external_id)
+        if key not in stored and key not in seen:
+            seen.add(key)
+            new.append(r)
+    ids = _reserve(session, "cases", len(new))
+    people = iter(_reserve(session, "people", sum(r.data.reporter is not None for r in new)))
+    reporters = [None if r.data.reporter is None else next(people) for r in new]
+    return _Batch(new, ids, reporters, _duplicates(session, new, ids)), len(rows) - len(new)
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A batch in COPY's text format, table by table."""
+
+    people: str
+    cases: str
+    keys: str
+    events: str
+
+
+class _Writer:
+    """Writes batches, one transaction each, while the key table is locked against concurrent intake.
+
+    A key that another intake stored since the plan was made is skipped, and a later row's duplicate
+    candidate that pointed at its row points at the case made before instead (the same report)."""
+
+    def __init__(self, engine: Engine, caller: Principal, now: datetime, calendar: WorkCalendar) -> None:
+        self.engine, self.caller, self.now, self.calendar = engine, caller, now, calendar
+        self.replaced: dict[int, tuple[str, int]] = {}  # reserved id of a skipped row → the stored case
+        self._due: dict[str, Deadlines] = {}
+
+    def lines(self, batch: _Batch) -> _Lines:
+        """The batch in COPY's text format (no database work: runs while the previous batch writes)."""
+        people, cases, keys, events = [], [], [], []
+        now, actor = self.now, (self.caller.user_id, self.caller.name)
+        for r, case_id, person, candidate in zip(
+            batch.rows, batch.ids, batch.people, batch.candidates, strict=True
+        ):
+            d, s, c = r.data, r.spot, r.category
+            if d.reporter is not None:
+                people.append(copy_line((person, d.reporter.name, d.reporter.phone)))
+            due = self._due.get(c.code) or self._due.setdefault(c.code, deadlines(c, now, self.calendar))
+            geom = None if s.x is None else f"SRID={STORAGE_SRID};POINT({s.x!r} {s.y!r})"
+            cases.append(copy_line((
+                s.county, case_id, d.channel, c.code, d.description.strip(), d.address, d.reported_at, now,
+                d.lon, d.lat, None if d.lon is None else crs_name(d.crs), geom, s.township, s.village,
+                s.grid, s.worker, c.platform_code, s.status, s.assigned_by, s.distance_m, due.receive_due,
+                due.dispatch_due, due.handle_due, due.reply_due, candidate, person, now,
+            )))  # fmt: skip
+            keys.append(copy_line((d.channel, d.external_id, s.county, case_id)))
+            data: dict[str, Any] = {
+                "channel": d.channel, "external_id": d.external_id, "match": s.assigned_by, "grid": s.grid,
+                "worker_id": s.worker, "platform": c.platform_code, "duplicate_candidate": candidate,
+            }  # fmt: skip
+            events.append(copy_line((s.county, case_id, now, *actor, "receive", None, s.status, data)))
+        return _Lines("".join(people), "".join(cases), "".join(keys), "".join(events))
+
+    def write(self, batch: _Batch, lines: _Lines) -> tuple[int, int]:
+        """Write the batch: how many cases it made, and how many keys it found stored meanwhile."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(_LOCK_KEYS)
+            raced = _existing(session, batch.rows)
+            if raced or any(c in self.replaced for c in batch.candidates if c is not None):
+                kept = self._settle(batch, raced)
+                batch, lines = kept, self.lines(kept)
+            cur = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            copy_text(cur, "people", ("id", "full_name", "phone"), lines.people)
+            copy_text(cur, "cases", _CASE_COLUMNS, lines.cases)
+            copy_text(cur, "case_intake_keys", _KEY_COLUMNS, lines.keys)
+            copy_text(cur, "case_events", _EVENT_COLUMNS, lines.events)
+        return len(batch.rows), len(raced)
+
+    def _settle(self, batch: _Batch, raced: dict[Key, tuple[str, int]]) -> _Batch:
+        keep = []
+        for k, r in enumerate(batch.rows):
+            made = raced.get((r.data.channel, r.data.external_id))
+            if made is None:
+                keep.append(k)
+            else:
+                self.replaced[batch.ids[k]] = made
+        candidates = []
+        for k in keep:
+            c = batch.candidates[k]
+            made = self.replaced.get(c) if c is not None else None
+            if made is not None:
+                c = made[1] if made[0] == batch.rows[k].spot.county else None
+            candidates.append(c)
+        return _Batch(
+            [batch.rows[k] for k in keep],
+            [batch.ids[k] for k in keep],
+            [batch.people[k] for k in keep],
+            candidates,
+        )
 
 
 def import_cases(
@@ -248,28 +343,28 @@ def import_cases(
     now: datetime | None = None,
     chunk: int = CHUNK,
 ) -> ImportSummary:
-    """Check and locate every row, then write the new ones chunk by chunk (one transaction each)."""
+    """Check and locate every row, then write the new ones chunk by chunk (one transaction each); each
+    chunk is put in COPY's text format while the one before it is being written."""
     now = now or datetime.now(UTC)
     report = progress or (lambda done, total: None)
     with Session(engine) as session:
         rows = prepare(session, inputs=inputs, caller=caller, now=now)
-    created = existing = 0
-    seen: set[tuple[str, str]] = set()
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        with Session(engine) as session, session.begin():
-            # Concurrent intake of the same keys waits for this chunk rather than racing it.
-            session.execute(text("LOCK TABLE case_intake_keys IN SHARE ROW EXCLUSIVE MODE"))
-            stored = _existing(session, part)
-            new = []
-            for r in part:
-                key = (r.data.channel, r.data.external_id)
-                if key in stored or key in seen:
-                    existing += 1
-                else:
-                    seen.add(key)
-                    new.append(r)
-            _write(session, new, caller, now, load_calendar(session))
-            created += len(new)
-        report(start + len(part), len(rows))
+        batch, existing = _plan(session, rows)
+        writer = _Writer(engine, caller, now, load_calendar(session))
+    created = 0
+    report(existing, len(rows))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+        pending: Future[tuple[int, int]] | None = None
+        for start in range(0, len(batch.rows), chunk):
+            part = batch.part(start, start + chunk)
+            lines = writer.lines(part)
+            if pending is not None:
+                made, raced = pending.result()
+                created, existing = created + made, existing + raced
+                report(created + existing, len(rows))
+            pending = pool.submit(writer.write, part, lines)
+        if pending is not None:
+            made, raced = pending.result()
+            created, existing = created + made, existing + raced
+            report(created + existing, len(rows))
     return ImportSummary(len(inputs), created, existing)
