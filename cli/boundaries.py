@@ -1,25 +1,22 @@
 """`grids boundaries`: import, validate, diff, publish and export grid boundaries."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.schemas_boundaries import DiffPublic, ValidationPublic
 from cli.context import sessions
+from cli.progress import progress_bar
 from grids.boundaries.diff import Diff, diff_draft
 from grids.boundaries.drafts import draft_from_active, get_draft, list_generations
 from grids.boundaries.export import export_grids
 from grids.boundaries.fix import fix_draft
 from grids.boundaries.history import LOCAL, grid_held, parse_moment
-from grids.boundaries.imports import Progress as Reporter
 from grids.boundaries.imports import import_draft
 from grids.boundaries.publish import publish_draft
 from grids.boundaries.validate import BoundarySettings, Report, problems_geojson, validate_draft
@@ -32,22 +29,6 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 # The command line is the installation's operator: the whole jurisdiction, like `grids users list`.
-
-
-@contextmanager
-def progress_bar() -> Iterator[Reporter]:
-    """A rich progress bar with one line per step, fed by the services' progress callbacks."""
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
-        yield report
 
 
 @app.command("import")
@@ -65,7 +46,7 @@ def import_(
     kind_field: Annotated[str | None, typer.Option(help="field holding the grid kind")] = None,
 ) -> None:
     """Store a file's grids as a new draft, exactly as given (faults included), for validation."""
-    with progress_bar() as report, transaction(sessions()) as db:
+    with progress_bar(out) as report, transaction(sessions()) as db:
         draft = import_draft(
             db,
             path=file,

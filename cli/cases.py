@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import database_url, sessions
+from cli.progress import progress_bar
 from grids.cases.accounts import link_worker
 from grids.cases.bulk import CHUNK, import_cases
 from grids.cases.files import read_rows, to_input
@@ -38,14 +38,9 @@ def import_(
             f"{len(errors)} rows refused, nothing imported (未导入): {'; '.join(errors[:10])}{more}"
         )
     engine = make_engine(database_url(), pool_size=2)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=out) as bar:
-            task = bar.add_task("导入事件 importing cases", total=len(inputs))
-            summary = import_cases(
-                engine, inputs=inputs, caller=OPERATOR, chunk=chunk,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
+        with progress_bar(out) as report:
+            summary = import_cases(engine, inputs=inputs, caller=OPERATOR, chunk=chunk, progress=report)
     finally:
         engine.dispose()
     out.print(

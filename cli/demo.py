@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from cli.progress import progress_bar
 from cli.serve import HostOpt, PortOpt, run_server
 from grids.db import make_engine, session_factory, transaction
 from grids.demo import load_demo
@@ -38,16 +38,7 @@ def demo(
     url = resolve_database_url(settings)
     upgrade(url)
     engine = make_engine(url, pool_size=2)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
+    with progress_bar(out) as progress:
         summary = load_demo(engine, seed=seed, scale=scale, progress=progress)
     with transaction(session_factory(engine)) as db:
         accounts = create_demo_accounts(

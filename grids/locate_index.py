@@ -239,13 +239,18 @@ class GridIndex:
 
 @dataclass(frozen=True)
 class _Person:
-    """A worker as answers show them (masked), with weekly windows: ISO weekday → (start, end) s."""
+    """A worker as answers show them (masked), with weekly duty windows as flat numbers: ISO weekday,
+    start and end in seconds of the day, then the next window."""
 
     staff_no: str
     role: str
     name: str | None
     phone: str | None
-    week: dict[int, tuple[tuple[int, int], ...]]
+    windows: tuple[int, ...]
+
+    def on_duty(self, weekday: int, second: int) -> bool:
+        w = self.windows
+        return any(w[i] == weekday and w[i + 1] <= second < w[i + 2] for i in range(0, len(w), 3))
 
 
 class RosterIndex:
@@ -313,14 +318,9 @@ class RosterIndex:
         person = self._people.get(worker_id)
         if person is None:
             _, staff_no, role, _, name, phone = self._workers[worker_id]
-            week: dict[int, list[tuple[int, int]]] = {}
-            numbers = [int(n) for n in self._duty.get(worker_id, "").split()]
-            for day, start, end in zip(numbers[::3], numbers[1::3], numbers[2::3], strict=True):
-                week.setdefault(day, []).append((start, end))
-            days_ = {d: tuple(v) for d, v in week.items()}
-            person = self._people[worker_id] = _Person(
-                staff_no, role, mask_name(name), mask_phone(phone), days_
-            )
+            windows = tuple(map(int, self._duty.get(worker_id, "").split()))
+            person = _Person(staff_no, role, mask_name(name), mask_phone(phone), windows)
+            self._people[worker_id] = person
         return person
 
     def _platform_staff(self, worker_id: int) -> PlatformStaff:
@@ -346,11 +346,10 @@ class RosterIndex:
             if not since <= stamp < until:
                 continue
             person = self._person(worker_id)
-            for start, end in person.week.get(weekday, ()):
-                if start <= second < end:
-                    return WorkerOnDuty(
-                        worker_id, person.staff_no, person.role, kind, True, person.name, person.phone
-                    )
+            if person.on_duty(weekday, second):
+                return WorkerOnDuty(
+                    worker_id, person.staff_no, person.role, kind, True, person.name, person.phone
+                )
             fallback = fallback or (worker_id, kind, person)
         if fallback is None:
             return None

@@ -1,6 +1,5 @@
 """Importing a grid draft from a file: stored as given, faults included, for validation to show."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from grids.codes import division_code
 from grids.errors import InvalidInput
 from grids.households import refresh_grid_figures
 from grids.models import Division, Generation, Grid
+from grids.progress import Progress, silent
 from grids.users import Principal
 
-Progress = Callable[[str, int, int], None]
 CHUNK = 2_000
 _LEVEL_LENGTHS = (12, 9, 6, 4, 2)
 
@@ -70,7 +69,7 @@ def import_draft(
     """Store the grids of a file as a new draft generation, as given; nothing is written on error."""
     require_planner(caller)
     name = check_draft_name(session, name)
-    report: Progress = progress or (lambda step, done, total: None)
+    report: Progress = progress or silent
     try:
         features = read_features(path, crs=crs)
     except FileProblem as exc:

@@ -8,7 +8,6 @@ grids/sql/cases.sql): same county and family, the category's radius in EPSG:4549
 time window; the nearest, then the lowest id.
 """
 
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,9 +27,9 @@ from grids.errors import GridsError, InvalidInput
 from grids.locate import check_coordinates, crs_name, indexes
 from grids.locate_index import chain_of
 from grids.models import CaseCategory
+from grids.progress import Progress, silent
 from grids.users import Principal
 
-Progress = Callable[[int, int], None]
 CHUNK = 10_000
 MAX_ERRORS = 10
 _TO_METRIC = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
@@ -94,6 +93,7 @@ def prepare(session: Session, *, inputs: list[CaseInput], caller: Principal, now
     located = np.flatnonzero(~np.isnan(x))
     found = grids.assign_many(x[located], y[located])
     spots: list[Placement | None] = [None] * len(inputs)
+    workers: dict[str, int | None] = {}  # grid → its worker on duty now
     for k, i in enumerate(located.tolist()):
         division = found.division[k]
         if division is None or not caller.sees(division):
@@ -106,10 +106,12 @@ def prepare(session: Session, *, inputs: list[CaseInput], caller: Principal, now
             continue
         grid = found.grid[k]
         county, township, village = chain_of(str(division))
-        worker = rosters.worker_for(grid, now) if grid is not None else None
+        if grid is not None and grid not in workers:
+            on_duty = rosters.worker_for(grid, now)
+            workers[grid] = None if on_duty is None else on_duty.id
         spots[i] = Placement(
             "received", county, township, village, grid,
-            None if worker is None else worker.id, str(found.match[k]),
+            None if grid is None else workers[grid], str(found.match[k]),
             None if found.match[k] == "outside" else float(found.distance_m[k]), float(x[i]), float(y[i]),
         )  # fmt: skip
     for i, data in enumerate(inputs):
@@ -134,6 +136,10 @@ def _refusal(errors: list[str], total: int) -> InvalidInput:
 
 
 Key = tuple[str, str]  # (channel, external id)
+_LOAD = "载入网格与排班 loading grids and rosters"
+_LOCATE = "检查与定位 checking and locating"
+_PLAN = "查重 finding stored keys and possible duplicates"
+_WRITE = "写入 writing cases"
 _LOCK_KEYS = text("LOCK TABLE case_intake_keys IN SHARE ROW EXCLUSIVE MODE")
 
 
@@ -346,13 +352,21 @@ def import_cases(
     """Check and locate every row, then write the new ones chunk by chunk (one transaction each); each
     chunk is put in COPY's text format while the one before it is being written."""
     now = now or datetime.now(UTC)
-    report = progress or (lambda done, total: None)
+    report = progress or silent
+    total = len(inputs)
     with Session(engine) as session:
+        report(_LOAD, 0, 1)
+        indexes(session)
+        report(_LOAD, 1, 1)
+        report(_LOCATE, 0, total)
         rows = prepare(session, inputs=inputs, caller=caller, now=now)
+        report(_LOCATE, total, total)
+        report(_PLAN, 0, total)
         batch, existing = _plan(session, rows)
+        report(_PLAN, total, total)
         writer = _Writer(engine, caller, now, load_calendar(session))
     created = 0
-    report(existing, len(rows))
+    report(_WRITE, existing, len(rows))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
         pending: Future[tuple[int, int]] | None = None
         for start in range(0, len(batch.rows), chunk):
@@ -361,10 +375,10 @@ def import_cases(
             if pending is not None:
                 made, raced = pending.result()
                 created, existing = created + made, existing + raced
-                report(created + existing, len(rows))
+                report(_WRITE, created + existing, len(rows))
             pending = pool.submit(writer.write, part, lines)
         if pending is not None:
             made, raced = pending.result()
             created, existing = created + made, existing + raced
-            report(created + existing, len(rows))
+            report(_WRITE, created + existing, len(rows))
     return ImportSummary(len(inputs), created, existing)

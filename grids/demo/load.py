@@ -1,7 +1,7 @@
 """Load the demo city 示范市 into a migrated database, replacing an earlier demo in one transaction."""
 
 import time as clock
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,8 +19,8 @@ from grids.demo.geography import Geography, build_geography, to_storage
 from grids.demo.staff import Blocks, Staff, hire_staff, sample_blocks
 from grids.errors import InvalidInput
 from grids.households import refresh_division_figures, refresh_grid_figures
+from grids.progress import Progress, silent
 
-Progress = Callable[[str, int, int], None]
 DEMO = "99"  # the synthetic province: no national division code starts with 99
 
 
@@ -65,7 +65,7 @@ def load_demo(
     started = clock.perf_counter()
     now = as_of or datetime.now(UTC).replace(second=0, microsecond=0)
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    report: Progress = progress or (lambda step, done, total: None)
+    report: Progress = progress or silent
     report("geography", 0, 3)
     geo = build_geography(seed, SCALES[scale])
     report("geography", 1, 3)

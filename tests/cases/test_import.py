@@ -6,12 +6,18 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from grids.cases.bulk import ImportSummary, import_cases
+from grids.cases.intake import CaseInput, receive_case
+from grids.db import make_engine
 from grids.locate import locate
 from tests.cases.conftest import OPERATOR
 from tests.cases.helpers import grid_points, scalar
@@ -176,3 +182,52 @@ def test_one_bad_row_refuses_the_file(demo_url_fresh: str, demo: Demo, tmp_path:
     assert scalar(demo_url_fresh, "SELECT count(*) FROM case_intake_keys WHERE external_id LIKE 'IMP-%'") == 0
     missing = run(demo_url_fresh, "cases", "import", str(tmp_path / "none.csv"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_a_key_stored_while_the_import_runs(demo_url_fresh: str, demo: Demo) -> None:
+    """One-by-one intake of a row's key commits after the import checked its keys but before it
+    writes: the import waits for it, skips that row (counted as present), and the later row that
+    repeats it is flagged with the case intake made."""
+    _, lon, lat = grid_points(demo_url_fresh, demo.summary.township_codes[0], 1)[0]
+    at = datetime.now(UTC) - timedelta(hours=1)
+
+    def case(n: int, dx: float) -> CaseInput:
+        return CaseInput("zwfw", f"RACE-{n}", "food_safety", f"竞争测试{n}", at, lon + dx, lat)
+
+    inputs = [case(0, 0.0), case(1, 1e-5), case(2, 0.002)]
+    engine = make_engine(demo_url_fresh, pool_size=2)
+    intake = Session(engine)
+    made = receive_case(intake, data=inputs[0], caller=OPERATOR).case.id  # not committed yet
+    result: dict[str, ImportSummary] = {}
+    worker = threading.Thread(
+        target=lambda: result.setdefault("summary", import_cases(engine, inputs=inputs, caller=OPERATOR))
+    )
+    worker.start()
+    waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'case_intake_keys'::regclass AND NOT granted"
+    deadline = time.monotonic() + 60
+    while scalar(demo_url_fresh, waiting) == 0 and worker.is_alive():
+        assert time.monotonic() < deadline, "the import never waited for the intake's lock"
+        time.sleep(0.05)
+    intake.commit()
+    intake.close()
+    worker.join(60)
+    engine.dispose()
+    assert result["summary"] == ImportSummary(rows=3, created=2, existing=1)
+    stored = {
+        k: scalar(
+            demo_url_fresh,
+            "SELECT c.duplicate_candidate_id FROM cases c JOIN case_intake_keys k ON k.case_id = c.id "
+            "WHERE k.external_id = :k",
+            k=k,
+        )
+        for k in ("RACE-1", "RACE-2")
+    }
+    assert stored == {"RACE-1": made, "RACE-2": None}
+    assert scalar(demo_url_fresh, "SELECT count(*) FROM cases WHERE description LIKE '竞争测试0'") == 1
+    assert (
+        scalar(
+            demo_url_fresh,
+            "SELECT count(*) FROM case_events e JOIN case_intake_keys k ON k.case_id = e.case_id WHERE k.external_id LIKE 'RACE-%'",
+        )
+        == 3
+    )
