@@ -23,7 +23,12 @@ out = Console(highlight=False)
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="a .csv, .geojson or .xlsx file of cases")],
-    chunk: Annotated[int, typer.Option(min=100, max=100_000, help="rows per transaction")] = CHUNK,
+    chunk: Annotated[
+        int,
+        typer.Option(
+            min=100, max=100_000, help="rows written at a time, by county in up to two transactions"
+        ),
+    ] = CHUNK,
 ) -> None:
     """Import cases: every row checked and located first; nothing is written if any row is bad."""
     # Millions of short-lived objects and no cycles among them: the cyclic collector would walk them

@@ -1,14 +1,17 @@
 """Importing many cases at once (`grids cases import`): the same rules as one-by-one intake, done in
-bulk — every row checked and located (vectorised) before anything is written, then written with
-COPY in chunks of one transaction each; a rerun finds what an earlier run wrote.
+bulk — every row checked and located (vectorised), its key looked up and its possible duplicate found
+before anything is written; then written with COPY, a round of rows at a time, each round's counties
+in parallel transactions; a rerun finds what an earlier run wrote.
 
-Possible duplicates are found in memory against the stored cases of the chunk's time range and the
-file's earlier rows, by the rule one-by-one intake applies in SQL (`cases_duplicate_candidate` in
-grids/sql/cases.sql): same county and family, the category's radius in EPSG:4549 metres and its
-time window; the nearest, then the lowest id.
+Possible duplicates are found in memory, once for the file, against the stored cases of its time
+range and area and the file's earlier rows, by the rule one-by-one intake applies in SQL
+(`cases_duplicate_candidate` in grids/sql/cases.sql): same county and family, the category's radius
+in EPSG:4549 metres and its time window; the nearest, then the lowest id.
 """
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from gis.crs import METRIC_SRID, STORAGE_SRID, to_storage
 from grids.cases.deadlines import Deadlines, WorkCalendar, deadlines, load_calendar
-from grids.cases.intake import CaseInput, Placement, check_input, queue_placement
+from grids.cases.intake import INTAKE_GATE, CaseInput, Placement, check_input, queue_placement
 from grids.copy import copy_line, copy_text
 from grids.errors import GridsError, InvalidInput
 from grids.locate import check_coordinates, crs_name, indexes
@@ -30,7 +33,8 @@ from grids.models import CaseCategory
 from grids.progress import Progress, silent
 from grids.users import Principal
 
-CHUNK = 10_000
+CHUNK = 20_000  # rows a round writes, in up to WRITERS transactions
+WRITERS = 2  # connections writing a round's parts at once
 MAX_ERRORS = 10
 _TO_METRIC = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
 _CASE_COLUMNS = (
@@ -140,7 +144,7 @@ _LOAD = "载入网格与排班 loading grids and rosters"
 _LOCATE = "检查与定位 checking and locating"
 _PLAN = "查重 finding stored keys and possible duplicates"
 _WRITE = "写入 writing cases"
-_LOCK_KEYS = text("LOCK TABLE case_intake_keys IN SHARE ROW EXCLUSIVE MODE")
+_GATE = text("SELECT pg_advisory_xact_lock(:gate, :key)")
 
 
 def _existing(session: Session, rows: list[_Row]) -> dict[Key, tuple[str, int]]:
@@ -232,10 +236,31 @@ class _Batch:
     people: list[int | None]
     candidates: list[int | None]
 
-    def part(self, start: int, stop: int) -> "_Batch":
+    def pick(self, rows: Iterable[int]) -> "_Batch":
+        """The batch of these rows (positions), in the order given."""
+        at = list(rows)
         return _Batch(
-            self.rows[start:stop], self.ids[start:stop], self.people[start:stop], self.candidates[start:stop]
+            [self.rows[k] for k in at],
+            [self.ids[k] for k in at],
+            [self.people[k] for k in at],
+            [self.candidates[k] for k in at],
         )
+
+
+def _by_county(batch: _Batch, n: int) -> list[_Batch]:
+    """The batch in at most `n` parts of whole counties, about equal in rows, each in file order. A
+    possible duplicate is of the same county, and so is the grid whose figures a case moves (but for
+    a near match across a county border: the two parts then queue for that grid's figures, which are
+    locked in code order, so they never deadlock). The parts do not refer to each other."""
+    sizes = Counter(r.spot.county for r in batch.rows)
+    load, part_of = [0] * n, {}
+    for county, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        part_of[county] = k = load.index(min(load))
+        load[k] += size
+    members: list[list[int]] = [[] for _ in range(n)]
+    for i, r in enumerate(batch.rows):
+        members[part_of[r.spot.county]].append(i)
+    return [batch.pick(m) for m in members if m]
 
 
 def _plan(session: Session, rows: list[_Row]) -> tuple[_Batch, int]:
@@ -266,13 +291,17 @@ class _Lines:
 
 
 class _Writer:
-    """Writes batches, one transaction each, while the key table is locked against concurrent intake.
+    """Writes rounds of rows. A round holds the intake gate alone (grids/cases/intake.py): intakes
+    in flight finish first, new ones wait for the round. Its parts, counties apart, are written at
+    once, each in a transaction of its own.
 
     A key that another intake stored since the plan was made is skipped, and a later row's duplicate
     candidate that pointed at its row points at the case made before instead (the same report)."""
 
-    def __init__(self, engine: Engine, caller: Principal, now: datetime, calendar: WorkCalendar) -> None:
-        self.engine, self.caller, self.now, self.calendar = engine, caller, now, calendar
+    def __init__(
+        self, engine: Engine, caller: Principal, now: datetime, calendar: WorkCalendar, pool: Executor
+    ) -> None:
+        self.engine, self.caller, self.now, self.calendar, self.pool = engine, caller, now, calendar, pool
         self.replaced: dict[int, tuple[str, int]] = {}  # reserved id of a skipped row → the stored case
         self._due: dict[str, Deadlines] = {}
 
@@ -302,20 +331,27 @@ class _Writer:
             events.append(copy_line((s.county, case_id, now, *actor, "receive", None, s.status, data)))
         return _Lines("".join(people), "".join(cases), "".join(keys), "".join(events))
 
-    def write(self, batch: _Batch, lines: _Lines) -> tuple[int, int]:
-        """Write the batch: how many cases it made, and how many keys it found stored meanwhile."""
+    def write(self, parts: list[_Batch], lines: list[_Lines]) -> tuple[int, int]:
+        """Write a round: how many cases it made, and how many keys it found stored meanwhile."""
+        with Session(self.engine) as gate, gate.begin():
+            gate.execute(_GATE, {"gate": INTAKE_GATE[0], "key": INTAKE_GATE[1]})
+            raced = _existing(gate, [r for part in parts for r in part.rows])
+            if raced or any(c in self.replaced for part in parts for c in part.candidates if c is not None):
+                parts = [self._settle(part, raced) for part in parts]
+                lines = [self.lines(part) for part in parts]
+            copies = [self.pool.submit(self._copy, part_lines) for part_lines in lines]
+            wait(copies)
+            for copy in copies:
+                copy.result()  # the first failure, once every part has ended
+        return sum(len(part.rows) for part in parts), len(raced)
+
+    def _copy(self, lines: _Lines) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(_LOCK_KEYS)
-            raced = _existing(session, batch.rows)
-            if raced or any(c in self.replaced for c in batch.candidates if c is not None):
-                kept = self._settle(batch, raced)
-                batch, lines = kept, self.lines(kept)
             cur = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             copy_text(cur, "people", ("id", "full_name", "phone"), lines.people)
             copy_text(cur, "cases", _CASE_COLUMNS, lines.cases)
             copy_text(cur, "case_intake_keys", _KEY_COLUMNS, lines.keys)
             copy_text(cur, "case_events", _EVENT_COLUMNS, lines.events)
-        return len(batch.rows), len(raced)
 
     def _settle(self, batch: _Batch, raced: dict[Key, tuple[str, int]]) -> _Batch:
         keep = []
@@ -325,19 +361,12 @@ class _Writer:
                 keep.append(k)
             else:
                 self.replaced[batch.ids[k]] = made
-        candidates = []
-        for k in keep:
-            c = batch.candidates[k]
+        kept = batch.pick(keep)
+        for k, c in enumerate(kept.candidates):
             made = self.replaced.get(c) if c is not None else None
             if made is not None:
-                c = made[1] if made[0] == batch.rows[k].spot.county else None
-            candidates.append(c)
-        return _Batch(
-            [batch.rows[k] for k in keep],
-            [batch.ids[k] for k in keep],
-            [batch.people[k] for k in keep],
-            candidates,
-        )
+                kept.candidates[k] = made[1] if made[0] == kept.rows[k].spot.county else None
+        return kept
 
 
 def import_cases(
@@ -349,8 +378,8 @@ def import_cases(
     now: datetime | None = None,
     chunk: int = CHUNK,
 ) -> ImportSummary:
-    """Check and locate every row, then write the new ones chunk by chunk (one transaction each); each
-    chunk is put in COPY's text format while the one before it is being written."""
+    """Check and locate every row, then write the new ones `chunk` rows a round; each round is put in
+    COPY's text format while the one before it is being written."""
     now = now or datetime.now(UTC)
     report = progress or silent
     total = len(inputs)
@@ -364,21 +393,27 @@ def import_cases(
         report(_PLAN, 0, total)
         batch, existing = _plan(session, rows)
         report(_PLAN, total, total)
-        writer = _Writer(engine, caller, now, load_calendar(session))
-    created = 0
-    report(_WRITE, existing, len(rows))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+        calendar = load_calendar(session)
+    counts = {"created": 0, "existing": existing}
+
+    def finish(round_: Future[tuple[int, int]] | None) -> None:
+        if round_ is not None:
+            made, raced = round_.result()
+            counts["created"] += made
+            counts["existing"] += raced
+        report(_WRITE, counts["created"] + counts["existing"], len(rows))
+
+    finish(None)
+    with (
+        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="import-part") as parts_pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-round") as rounds,
+    ):
+        writer = _Writer(engine, caller, now, calendar, parts_pool)
         pending: Future[tuple[int, int]] | None = None
         for start in range(0, len(batch.rows), chunk):
-            part = batch.part(start, start + chunk)
-            lines = writer.lines(part)
-            if pending is not None:
-                made, raced = pending.result()
-                created, existing = created + made, existing + raced
-                report(_WRITE, created + existing, len(rows))
-            pending = pool.submit(writer.write, part, lines)
-        if pending is not None:
-            made, raced = pending.result()
-            created, existing = created + made, existing + raced
-            report(_WRITE, created + existing, len(rows))
-    return ImportSummary(len(inputs), created, existing)
+            parts = _by_county(batch.pick(range(start, min(start + chunk, len(batch.rows)))), WRITERS)
+            lines = [writer.lines(part) for part in parts]  # while the round before is written
+            finish(pending)
+            pending = rounds.submit(writer.write, parts, lines)
+        finish(pending)
+    return ImportSummary(len(inputs), counts["created"], counts["existing"])

@@ -203,7 +203,7 @@ def test_a_key_stored_while_the_import_runs(demo_url_fresh: str, demo: Demo) -> 
         target=lambda: result.setdefault("summary", import_cases(engine, inputs=inputs, caller=OPERATOR))
     )
     worker.start()
-    waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'case_intake_keys'::regclass AND NOT granted"
+    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
     deadline = time.monotonic() + 60
     while scalar(demo_url_fresh, waiting) == 0 and worker.is_alive():
         assert time.monotonic() < deadline, "the import never waited for the intake's lock"
@@ -231,3 +231,44 @@ def test_a_key_stored_while_the_import_runs(demo_url_fresh: str, demo: Demo) -> 
         )
         == 3
     )
+
+
+def test_counties_are_written_side_by_side(demo_url_fresh: str, demo: Demo) -> None:
+    """One round holding two counties' rows writes each county in a transaction of its own; a
+    repeated report is flagged with its county's earlier row, and every row is written once."""
+    first = demo.summary.township_codes[0]
+    second = next(t for t in demo.summary.township_codes if t[:6] != first[:6])
+    at = datetime.now(UTC) - timedelta(hours=1)
+    inputs = []
+    for township in (first, second):
+        for n, (_, lon, lat) in enumerate(grid_points(demo_url_fresh, township, 3)):
+            for repeat in range(2):  # the second report of a place 1e-5 degrees off
+                key = f"SIDE-{township}-{n}-{repeat}"
+                inputs.append(CaseInput("zwfw", key, "food_safety", key, at, lon + repeat * 1e-5, lat))
+    engine = make_engine(demo_url_fresh, pool_size=3)
+    summary = import_cases(engine, inputs=inputs, caller=OPERATOR, chunk=1000)
+    engine.dispose()
+    assert summary == ImportSummary(rows=12, created=12, existing=0)
+    db = create_engine(demo_url_fresh)
+    with db.connect() as conn:
+        transactions = conn.execute(
+            text(
+                "SELECT c.county_code, count(DISTINCT c.xmin::text) FROM cases c "
+                "WHERE c.description LIKE 'SIDE-%' GROUP BY 1"
+            )
+        ).all()
+        flagged = conn.execute(
+            text(
+                "SELECT c.description, d.description FROM cases c LEFT JOIN cases d "
+                "ON d.county_code = c.county_code AND d.id = c.duplicate_candidate_id "
+                "WHERE c.description LIKE 'SIDE-%'"
+            )
+        ).all()
+        xmins = conn.execute(
+            text("SELECT count(DISTINCT xmin::text) FROM cases WHERE description LIKE 'SIDE-%'")
+        ).scalar()
+    db.dispose()
+    assert sorted(n for _, n in transactions) == [1, 1] and xmins == 2
+    assert {a: b for a, b in flagged} == {
+        key: key[:-1] + "0" if key.endswith("-1") else None for key, _ in flagged
+    }
