@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis.crs import METRIC_SRID, STORAGE_SRID, to_storage
-from grids.cases.deadlines import Deadlines, WorkCalendar, deadlines, load_calendar
+from grids.cases.deadlines import WorkCalendar, deadlines, load_calendar
 from grids.cases.intake import INTAKE_GATE, CaseInput, Placement, check_input, queue_placement
 from grids.copy import copy_line, copy_text
 from grids.errors import GridsError, InvalidInput
@@ -303,25 +303,31 @@ class _Writer:
     ) -> None:
         self.engine, self.caller, self.now, self.calendar, self.pool = engine, caller, now, calendar, pool
         self.replaced: dict[int, tuple[str, int]] = {}  # reserved id of a skipped row → the stored case
-        self._due: dict[str, Deadlines] = {}
+        self._due: dict[str, tuple[str, ...]] = {}  # category → its stage deadlines, formatted
+
+    def _deadlines(self, category: CaseCategory) -> tuple[str, ...]:
+        due = deadlines(category, self.now, self.calendar)
+        return tuple(
+            d.isoformat() for d in (due.receive_due, due.dispatch_due, due.handle_due, due.reply_due)
+        )
 
     def lines(self, batch: _Batch) -> _Lines:
         """The batch in COPY's text format (no database work: runs while the previous batch writes)."""
         people, cases, keys, events = [], [], [], []
-        now, actor = self.now, (self.caller.user_id, self.caller.name)
+        now, actor = self.now.isoformat(), (self.caller.user_id, self.caller.name)  # formatted once
         for r, case_id, person, candidate in zip(
             batch.rows, batch.ids, batch.people, batch.candidates, strict=True
         ):
             d, s, c = r.data, r.spot, r.category
             if d.reporter is not None:
                 people.append(copy_line((person, d.reporter.name, d.reporter.phone)))
-            due = self._due.get(c.code) or self._due.setdefault(c.code, deadlines(c, now, self.calendar))
+            due = self._due.get(c.code) or self._due.setdefault(c.code, self._deadlines(c))
             geom = None if s.x is None else f"SRID={STORAGE_SRID};POINT({s.x!r} {s.y!r})"
             cases.append(copy_line((
                 s.county, case_id, d.channel, c.code, d.description.strip(), d.address, d.reported_at, now,
                 d.lon, d.lat, None if d.lon is None else crs_name(d.crs), geom, s.township, s.village,
-                s.grid, s.worker, c.platform_code, s.status, s.assigned_by, s.distance_m, due.receive_due,
-                due.dispatch_due, due.handle_due, due.reply_due, candidate, person, now,
+                s.grid, s.worker, c.platform_code, s.status, s.assigned_by, s.distance_m, *due, candidate,
+                person, now,
             )))  # fmt: skip
             keys.append(copy_line((d.channel, d.external_id, s.county, case_id)))
             data: dict[str, Any] = {
