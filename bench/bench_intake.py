@@ -9,6 +9,7 @@ adds new cases (external ids carry the run's time). Targets: import ≥ 20,000 c
 
 import argparse
 import csv
+import gc
 import http.client
 import io
 import json
@@ -109,17 +110,19 @@ def bench_import(url: str, rows: int) -> None:
     rate = len(lon) / seconds
     print(f"grids cases import of {len(lon):,} rows: {seconds:.1f} s = {rate:,.0f} cases/s end to end;")
     print(f"  baseline plain COPY: {base:,.0f} rows/s; target ≥ 20,000 cases/s")
-    import_steps(url, lon, lat, run)
-
-
-def import_steps(url: str, lon: np.ndarray, lat: np.ndarray, run: str) -> None:
-    """Where the import's time goes: a second import of the same points (new external ids) in this
-    process, each step timed from the import's own progress reports."""
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:  # a second file of the same points, new external ids
         path = Path(folder) / "cases.csv"
         write_csv(path, lon, lat, f"{run}-steps")
-        started = time.perf_counter()
-        inputs = [to_input(row, line) for line, row in enumerate(read_rows(path), start=2)]
+        steps = [sys.executable, __file__, "--url", url, "--steps-of", str(path)]
+        print(subprocess.run(steps, check=True, capture_output=True, text=True).stdout, end="")
+
+
+def import_steps(url: str, path: Path) -> None:
+    """Where the import's time goes: the command's import of a file in this (fresh) process, each
+    step timed from the import's own progress reports."""
+    gc.disable()  # as the command does
+    started = time.perf_counter()
+    inputs = [to_input(row, line) for line, row in enumerate(read_rows(path), start=2)]
     read = time.perf_counter() - started
     steps: dict[str, list[float]] = {}
 
@@ -129,9 +132,9 @@ def import_steps(url: str, lon: np.ndarray, lat: np.ndarray, run: str) -> None:
     engine = make_engine(url, pool_size=2)
     started = time.perf_counter()
     summary = import_cases(engine, inputs=inputs, caller=OPERATOR, progress=report)
-    whole = time.perf_counter() - started
+    whole = read + time.perf_counter() - started
     engine.dispose()
-    print(f"  steps of a second import in one process ({summary.created:,} cases in {whole:.1f} s):")
+    print(f"  steps of a second import in a fresh process ({summary.created:,} cases in {whole:.1f} s):")
     print(f"    read and check the file {read:.1f} s")
     for step, times in steps.items():
         print(f"    {step}: {times[-1] - times[0]:.1f} s")
@@ -222,7 +225,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--steps-of", type=Path, help=argparse.SUPPRESS)  # the import's steps, alone
     args = parser.parse_args()
+    if args.steps_of is not None:
+        import_steps(args.url, args.steps_of)
+        return
     bench_import(args.url, args.rows)
     bench_post(args.url, args.clients, args.seconds, args.workers)
 
