@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -237,28 +237,20 @@ class GridIndex:
         return bool(x0 <= lon <= x1 and y0 <= lat <= y1)
 
 
-@dataclass(frozen=True)
-class _Person:
-    """A worker as answers show them (masked), with weekly duty windows as flat numbers: ISO weekday,
-    start and end in seconds of the day, then the next window."""
+class _Person(NamedTuple):
+    """A worker as answers show them (masked)."""
 
     staff_no: str
     role: str
     name: str | None
     phone: str | None
-    windows: tuple[int, ...]
-
-    def on_duty(self, weekday: int, second: int) -> bool:
-        w = self.windows
-        return any(w[i] == weekday and w[i + 1] <= second < w[i + 2] for i in range(0, len(w), 3))
 
 
 class RosterIndex:
     """Workers, their dated grid assignments and weekly duty windows, in memory.
 
-    Built as plain rows, ordered and filtered by PostgreSQL; a worker's masked answer and duty week
-    are made the first time a grid asks for them (a province has hundreds of thousands of workers,
-    and one import or one server's day touches a fraction of them)."""
+    Built from plain rows, ordered and filtered by PostgreSQL; a worker's duty week is read from its
+    text the first time a grid asks for it."""
 
     def __init__(
         self,
@@ -269,10 +261,16 @@ class RosterIndex:
         duty: Sequence[Any],
     ) -> None:
         self.version = version
-        self._workers = {row[0]: row for row in workers}  # id, staff_no, role, platform, name, phone
+        self._people = {  # workers: id, staff_no, role, platform, name, phone
+            w[0]: _Person(w[1], w[2], mask_name(w[4]), mask_phone(w[5])) for w in workers
+        }
+        self._staff = {
+            w[0]: PlatformStaff(w[3], w[0], w[1], self._people[w[0]].name)
+            for w in workers
+            if w[3] is not None
+        }
         self._duty: dict[int, str] = dict(duty)  # worker → "weekday start end weekday start end …"
-        self._people: dict[int, _Person] = {}
-        self._staff: dict[int, PlatformStaff] = {}
+        self._windows: dict[int, tuple[int, ...]] = {}  # the same as numbers, read on first use
         # grid → (grid, kind, worker, since, until), primary first, then backup, then head
         self.responsible = {grid: list(rows) for grid, rows in groupby(responsible, key=itemgetter(0))}
         # grid → (grid, worker, since, until), by platform and staff number
@@ -314,22 +312,11 @@ class RosterIndex:
         cur.close()
         return cls(version, workers, responsible, platform, duty)
 
-    def _person(self, worker_id: int) -> _Person:
-        person = self._people.get(worker_id)
-        if person is None:
-            _, staff_no, role, _, name, phone = self._workers[worker_id]
-            windows = tuple(map(int, self._duty.get(worker_id, "").split()))
-            person = _Person(staff_no, role, mask_name(name), mask_phone(phone), windows)
-            self._people[worker_id] = person
-        return person
-
-    def _platform_staff(self, worker_id: int) -> PlatformStaff:
-        staff = self._staff.get(worker_id)
-        if staff is None:
-            platform = self._workers[worker_id][3]
-            person = self._person(worker_id)
-            staff = self._staff[worker_id] = PlatformStaff(platform, worker_id, person.staff_no, person.name)
-        return staff
+    def _on_duty(self, worker_id: int, weekday: int, second: int) -> bool:
+        w = self._windows.get(worker_id)
+        if w is None:
+            w = self._windows[worker_id] = tuple(map(int, self._duty.get(worker_id, "").split()))
+        return any(w[i] == weekday and w[i + 1] <= second < w[i + 2] for i in range(0, len(w), 3))
 
     def fresh(self, versions: Versions) -> bool:
         """Whether this index was built from this roster version."""
@@ -345,8 +332,8 @@ class RosterIndex:
         for _, kind, worker_id, since, until in self.responsible.get(grid_code, ()):
             if not since <= stamp < until:
                 continue
-            person = self._person(worker_id)
-            if person.on_duty(weekday, second):
+            person = self._people[worker_id]
+            if self._on_duty(worker_id, weekday, second):
                 return WorkerOnDuty(
                     worker_id, person.staff_no, person.role, kind, True, person.name, person.phone
                 )
@@ -360,7 +347,7 @@ class RosterIndex:
         """Platform staff allocated to the grid at `at`, by platform."""
         stamp = at.timestamp()
         return [
-            self._platform_staff(worker_id)
+            self._staff[worker_id]
             for _, worker_id, since, until in self.platform.get(grid_code, ())
             if since <= stamp < until
         ]
