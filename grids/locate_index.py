@@ -246,11 +246,19 @@ class _Person(NamedTuple):
     phone: str | None
 
 
+def _week(text: str) -> dict[int, tuple[tuple[int, int], ...]]:
+    """ISO weekday → (start, end) seconds of the day, from "weekday start end weekday start end …"."""
+    numbers = [int(n) for n in text.split()]
+    week: dict[int, list[tuple[int, int]]] = {}
+    for i in range(0, len(numbers), 3):
+        week.setdefault(numbers[i], []).append((numbers[i + 1], numbers[i + 2]))
+    return {day: tuple(windows) for day, windows in week.items()}
+
+
 class RosterIndex:
     """Workers, their dated grid assignments and weekly duty windows, in memory.
 
-    Built from plain rows, ordered and filtered by PostgreSQL; a worker's duty week is read from its
-    text the first time a grid asks for it."""
+    Built from plain rows, ordered and filtered by PostgreSQL."""
 
     def __init__(
         self,
@@ -269,8 +277,10 @@ class RosterIndex:
             for w in workers
             if w[3] is not None
         }
-        self._duty: dict[int, str] = dict(duty)  # worker → "weekday start end weekday start end …"
-        self._windows: dict[int, tuple[int, ...]] = {}  # the same as numbers, read on first use
+        # worker → ISO weekday → (start, end) seconds of the day; a roster keeps a handful of shift
+        # patterns, so each text ("weekday start end …") is read once and its week shared
+        patterns: dict[str, dict[int, tuple[tuple[int, int], ...]]] = {}
+        self._weeks = {w: patterns.get(text) or patterns.setdefault(text, _week(text)) for w, text in duty}
         # grid → (grid, kind, worker, since, until), primary first, then backup, then head
         self.responsible = {grid: list(rows) for grid, rows in groupby(responsible, key=itemgetter(0))}
         # grid → (grid, worker, since, until), by platform and staff number
@@ -306,17 +316,15 @@ class RosterIndex:
         platform = cur.fetchall()
         cur.execute(  # "weekday start end …" in seconds of the day: a text is read faster than arrays
             "SELECT worker_id, string_agg(concat_ws(' ', weekday, extract(epoch FROM starts)::int, "
-            "extract(epoch FROM ends)::int), ' ') FROM duty_windows GROUP BY worker_id"
+            "extract(epoch FROM ends)::int), ' ' ORDER BY weekday, starts, ends) FROM duty_windows "
+            "GROUP BY worker_id"
         )
         duty = cur.fetchall()
         cur.close()
         return cls(version, workers, responsible, platform, duty)
 
     def _on_duty(self, worker_id: int, weekday: int, second: int) -> bool:
-        w = self._windows.get(worker_id)
-        if w is None:
-            w = self._windows[worker_id] = tuple(map(int, self._duty.get(worker_id, "").split()))
-        return any(w[i] == weekday and w[i + 1] <= second < w[i + 2] for i in range(0, len(w), 3))
+        return any(start <= second < end for start, end in self._weeks.get(worker_id, {}).get(weekday, ()))
 
     def fresh(self, versions: Versions) -> bool:
         """Whether this index was built from this roster version."""
