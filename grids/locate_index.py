@@ -316,8 +316,7 @@ class RosterIndex:
         platform = cur.fetchall()
         cur.execute(  # "weekday start end …" in seconds of the day: a text is read faster than arrays
             "SELECT worker_id, string_agg(concat_ws(' ', weekday, extract(epoch FROM starts)::int, "
-            "extract(epoch FROM ends)::int), ' ' ORDER BY weekday, starts, ends) FROM duty_windows "
-            "GROUP BY worker_id"
+            "extract(epoch FROM ends)::int), ' ') FROM duty_windows GROUP BY worker_id"
         )
         duty = cur.fetchall()
         cur.close()
