@@ -144,7 +144,7 @@ _LOAD = "载入网格与排班 loading grids and rosters"
 _LOCATE = "检查与定位 checking and locating"
 _PLAN = "查重 finding stored keys and possible duplicates"
 _WRITE = "写入 writing cases"
-_GATE = text("SELECT pg_advisory_xact_lock(:gate, :key)")
+_GATE = text("SELECT pg_advisory_xact_lock(:gate, 0)")
 
 
 def _existing(session: Session, rows: list[_Row]) -> dict[Key, tuple[str, int]]:
@@ -340,7 +340,7 @@ class _Writer:
     def write(self, parts: list[_Batch], lines: list[_Lines]) -> tuple[int, int]:
         """Write a round: how many cases it made, and how many keys it found stored meanwhile."""
         with Session(self.engine) as gate, gate.begin():
-            gate.execute(_GATE, {"gate": INTAKE_GATE[0], "key": INTAKE_GATE[1]})
+            gate.execute(_GATE, {"gate": INTAKE_GATE})
             raced = _existing(gate, [r for part in parts for r in part.rows])
             if raced or any(c in self.replaced for part in parts for c in part.candidates if c is not None):
                 parts = [self._settle(part, raced) for part in parts]

@@ -22,13 +22,13 @@ from grids.users import Principal
 INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
 # Every intake holds this shared for its transaction; an import holds it alone while it writes a round
 # of rows, so an intake waits for the round instead of racing it (grids/cases/bulk.py).
-INTAKE_GATE = (4_120_003, 0)
+INTAKE_GATE = 4_120_003  # advisory-lock namespace of that gate, whose one key is 0
 MAX_TEXT = 4000
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of intake systems run a little fast
 
 _CATEGORY_COLUMNS = frozenset(c.key for c in CaseCategory.__table__.columns)
 _ADMIT = text(
-    "SELECT pg_advisory_xact_lock_shared(:gate, :gate_key), pg_advisory_xact_lock(:lock, hashtext(:key)),"
+    "SELECT pg_advisory_xact_lock_shared(:gate, 0), pg_advisory_xact_lock(:lock, hashtext(:key)),"
     " (SELECT to_jsonb(k) FROM case_categories k WHERE k.code = :category) AS category,"
     f" holidays, workdays FROM ({CALENDAR}) AS calendar"
 )
@@ -150,15 +150,14 @@ def check_input(data: CaseInput, *, now: datetime) -> None:
 
 def _admit(session: Session, data: CaseInput) -> tuple[CaseCategory, WorkCalendar]:
     """Hold the intake gate (shared) and the lock of the case's (channel, external id) for this
-    transaction, and read its category
-    and the holiday calendar, in one round trip; a category not in the list is an error naming it.
+    transaction, and read its category and the holiday calendar, in one round trip; a category not
+    in the list is an error naming it.
 
     The category comes back as a detached copy (no session keeps it): it is only read."""
     found = session.execute(
         _ADMIT,
         {
-            "gate": INTAKE_GATE[0],
-            "gate_key": INTAKE_GATE[1],
+            "gate": INTAKE_GATE,
             "lock": INTAKE_LOCK,
             "key": f"{data.channel}\x1f{data.external_id}",
             "category": data.category,
