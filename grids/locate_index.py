@@ -287,10 +287,11 @@ class RosterIndex:
         self.platform = {grid: list(rows) for grid, rows in groupby(platform, key=itemgetter(0))}
 
     @classmethod
-    def build(cls, conn: Connection) -> "RosterIndex":
-        """Read the version, then active workers with their people, assignments and duty windows."""
-        version = read_versions(conn).rosters
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    def build(cls, cur: Any) -> "RosterIndex":
+        """Read the version, then active workers with their people, assignments and duty windows,
+        through a DB-API cursor (psycopg2's)."""
+        cur.execute("SELECT rosters FROM locate_versions()")
+        version = int(cur.fetchone()[0] or 0)
         # Plain tuples and epoch seconds: at province scale (hundreds of thousands of rows) building
         # datetime objects and result rows would take most of the time.
         cur.execute(
@@ -319,7 +320,6 @@ class RosterIndex:
             "extract(epoch FROM ends)::int), ' ') FROM duty_windows GROUP BY worker_id"
         )
         duty = cur.fetchall()
-        cur.close()
         return cls(version, workers, responsible, platform, duty)
 
     def _on_duty(self, worker_id: int, weekday: int, second: int) -> bool:
