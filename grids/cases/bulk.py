@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from psycopg2.errors import UniqueViolation
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ _CASE_COLUMNS = (
     "dispatch_due", "handle_due", "reply_due", "duplicate_candidate_id", "reporter_id", "updated_at",
 )  # fmt: skip
 _KEY_COLUMNS = ("channel", "external_id", "county_code", "case_id")
+_KEYS_PK = "pk_case_intake_keys"  # (channel, external_id)
 _EVENT_COLUMNS = (
     "county_code", "case_id", "at", "actor_user_id", "actor", "action", "from_status", "to_status", "data",
 )  # fmt: skip
@@ -338,18 +340,37 @@ class _Writer:
         return _Lines("".join(people), "".join(cases), "".join(keys), "".join(events))
 
     def write(self, parts: list[_Batch], lines: list[_Lines]) -> tuple[int, int]:
-        """Write a round: how many cases it made, and how many keys it found stored meanwhile."""
+        """Write a round: how many cases it made, and how many keys it found stored meanwhile.
+
+        Keys stored by intake since the plan are rare, and fixed once the round holds the gate: the
+        keys' primary key finds them as a part is copied (no look-up before), and that part is looked
+        up and copied again without them."""
         with Session(self.engine) as gate, gate.begin():
             gate.execute(_GATE, {"gate": INTAKE_GATE})
-            raced = _existing(gate, [r for part in parts for r in part.rows])
-            if raced or any(c in self.replaced for part in parts for c in part.candidates if c is not None):
-                parts = [self._settle(part, raced) for part in parts]
+            if any(c in self.replaced for part in parts for c in part.candidates if c is not None):
+                parts = [self._settle(part, {}) for part in parts]
                 lines = [self.lines(part) for part in parts]
-            copies = [self.pool.submit(self._copy, part_lines) for part_lines in lines]
-            wait(copies)
-            for copy in copies:
-                copy.result()  # the first failure, once every part has ended
+            again = self._copies(parts, lines)
+            raced = _existing(gate, [r for k in again for r in parts[k].rows]) if again else {}
+            for k in again:
+                parts[k] = self._settle(parts[k], raced)
+                lines[k] = self.lines(parts[k])
+            self._copies([parts[k] for k in again], [lines[k] for k in again], retry=False)
         return sum(len(part.rows) for part in parts), len(raced)
+
+    def _copies(self, parts: list[_Batch], lines: list[_Lines], *, retry: bool = True) -> list[int]:
+        """Copy the parts at once, each in its own transaction: the parts that met a stored key, to
+        be copied again (`retry`), else the first failure is raised once every part has ended."""
+        copies = [self.pool.submit(self._copy, part_lines) for part_lines in lines]
+        wait(copies)
+        raced = []
+        for k, copy in enumerate(copies):
+            error = copy.exception()
+            if retry and isinstance(error, UniqueViolation) and error.diag.constraint_name == _KEYS_PK:
+                raced.append(k)
+            elif error is not None:
+                raise error
+        return raced
 
     def _copy(self, lines: _Lines) -> None:
         with Session(self.engine) as session, session.begin():
