@@ -149,15 +149,15 @@ _WRITE = "写入 writing cases"
 _GATE = text("SELECT pg_advisory_xact_lock(:gate, 0)")
 
 
-def _existing(session: Session, rows: list[_Row]) -> dict[Key, tuple[str, int]]:
-    """The stored keys among the rows', each with the county and id of the case made from it."""
+def _existing(session: Session, keys: list[Key]) -> dict[Key, tuple[str, int]]:
+    """The stored keys among these, each with the county and id of the case made from it."""
     found = session.execute(
         text(
             "SELECT k.channel, k.external_id, k.county_code, k.case_id FROM case_intake_keys k "
             "JOIN unnest(CAST(:c AS text[]), CAST(:e AS text[])) AS n(channel, external_id) "
             "ON k.channel = n.channel AND k.external_id = n.external_id"
         ),
-        {"c": [r.data.channel for r in rows], "e": [r.data.external_id for r in rows]},
+        {"c": [channel for channel, _ in keys], "e": [external_id for _, external_id in keys]},
     )
     return {(str(a), str(b)): (str(county), int(case)) for a, b, county, case in found}
 
@@ -265,21 +265,39 @@ def _by_county(batch: _Batch, n: int) -> list[_Batch]:
     return [batch.pick(m) for m in members if m]
 
 
-def _plan(session: Session, rows: list[_Row]) -> tuple[_Batch, int]:
-    """The rows whose key is neither stored nor repeated earlier in the file, ready to write; and how
-    many rows are not new."""
-    stored = _existing(session, rows)
-    seen: set[Key] = set()
-    new = []
-    for r in rows:
-        key = (r.data.channel, r.data.external_id)
-        if key not in stored and key not in seen:
-            seen.add(key)
-            new.append(r)
-    ids = _reserve(session, "cases", len(new))
-    people = iter(_reserve(session, "people", sum(r.data.reporter is not None for r in new)))
+@dataclass(frozen=True)
+class _Keys:
+    """The file's stored keys; its new rows (neither stored nor repeated earlier in the file) and the
+    ids reserved for their cases and reporters."""
+
+    stored: dict[Key, tuple[str, int]]
+    new: list[int]
+    cases: list[int]
+    people: list[int]
+
+
+def _look_up(engine: Engine, inputs: list[CaseInput]) -> _Keys:
+    """Which rows are new, with their ids: database work only, done while the rows are located."""
+    with Session(engine) as session, session.begin():
+        stored = _existing(session, [(d.channel, d.external_id) for d in inputs])
+        seen: set[Key] = set()
+        new = []
+        for i, d in enumerate(inputs):
+            key = (d.channel, d.external_id)
+            if key not in stored and key not in seen:
+                seen.add(key)
+                new.append(i)
+        cases = _reserve(session, "cases", len(new))
+        people = _reserve(session, "people", sum(inputs[i].reporter is not None for i in new))
+        return _Keys(stored, new, cases, people)
+
+
+def _plan(session: Session, rows: list[_Row], keys: _Keys) -> tuple[_Batch, int]:
+    """The new rows ready to write, with their possible duplicates; and how many rows are not new."""
+    new = [rows[i] for i in keys.new]
+    people = iter(keys.people)
     reporters = [None if r.data.reporter is None else next(people) for r in new]
-    return _Batch(new, ids, reporters, _duplicates(session, new, ids)), len(rows) - len(new)
+    return _Batch(new, keys.cases, reporters, _duplicates(session, new, keys.cases)), len(rows) - len(new)
 
 
 @dataclass(frozen=True)
@@ -351,7 +369,8 @@ class _Writer:
                 parts = [self._settle(part, {}) for part in parts]
                 lines = [self.lines(part) for part in parts]
             again = self._copies(parts, lines)
-            raced = _existing(gate, [r for k in again for r in parts[k].rows]) if again else {}
+            met = [(r.data.channel, r.data.external_id) for k in again for r in parts[k].rows]
+            raced = _existing(gate, met) if met else {}
             for k in again:
                 parts[k] = self._settle(parts[k], raced)
                 lines[k] = self.lines(parts[k])
@@ -410,15 +429,16 @@ def import_cases(
     now = now or datetime.now(UTC)
     report = progress or silent
     total = len(inputs)
-    with Session(engine) as session:
+    with Session(engine) as session, ThreadPoolExecutor(1, thread_name_prefix="import-keys") as apart:
         report(_LOAD, 0, 1)
         indexes(session)
         report(_LOAD, 1, 1)
+        keys = apart.submit(_look_up, engine, inputs)  # on a connection of its own, while locating
         report(_LOCATE, 0, total)
         rows = prepare(session, inputs=inputs, caller=caller, now=now)
         report(_LOCATE, total, total)
         report(_PLAN, 0, total)
-        batch, existing = _plan(session, rows)
+        batch, existing = _plan(session, rows, keys.result())
         report(_PLAN, total, total)
         calendar = load_calendar(session)
     counts = {"created": 0, "existing": existing}
