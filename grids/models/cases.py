@@ -67,12 +67,25 @@ class Case(Base):
             ["cases.county_code", "cases.id"],
             name="fk_cases_duplicate_candidate",
         ),
-        Index("ix_cases_duplicate_candidate", "county_code", "duplicate_candidate_id"),
+        # Partial where a column is mostly empty: a case without one is not written to the index (a
+        # tenth of the time COPY takes for a case), and every look-up by value still finds it.
+        Index(
+            "ix_cases_duplicate_candidate",
+            "county_code",
+            "duplicate_candidate_id",
+            postgresql_where=text("duplicate_candidate_id IS NOT NULL"),
+        ),
         Index("ix_cases_id", "id"),  # `/cases/{id}` names a case by id alone
         Index("ix_cases_geom", "geom", postgresql_using="gist"),
         Index("ix_cases_status", "county_code", "status"),
         Index("ix_cases_grid_code", "grid_code"),
-        Index("ix_cases_duplicate_of", "county_code", "duplicate_of_id"),
+        Index(
+            "ix_cases_duplicate_of",
+            "county_code",
+            "duplicate_of_id",
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
+        ),
+        Index("ix_cases_reporter_id", "reporter_id", postgresql_where=text("reporter_id IS NOT NULL")),
         Index("ix_cases_township_code", "township_code"),
         Index("ix_cases_reported_at", "reported_at"),
         Index("ix_cases_geom_3857", "geom_3857", postgresql_using="gist"),
@@ -113,7 +126,7 @@ class Case(Base):
         BigInteger, doc="a possible duplicate flagged at intake, for a dispatcher to merge or not"
     )
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
