@@ -12,8 +12,10 @@ from cli.progress import progress_bar
 from grids.cases.accounts import link_worker
 from grids.cases.bulk import CHUNK, import_cases
 from grids.cases.files import read_rows, to_input
+from grids.cases.intake import CaseInput
 from grids.db import make_engine, transaction
 from grids.errors import GridsError, InvalidInput
+from grids.locate import build_in_background
 from grids.users import OPERATOR
 
 app = typer.Typer(help="事件 cases: import files of cases, link worker accounts.", no_args_is_help=True)
@@ -34,6 +36,21 @@ def import_(
     # Millions of short-lived objects and no cycles among them: the cyclic collector would walk them
     # again and again and free nothing (4 s of a 100,000-row import). The command's process ends after.
     gc.disable()
+    engine = make_engine(database_url(), pool_size=2)
+    try:
+        build_in_background(engine)  # the grids and rosters load while the file is read
+        inputs = _read(file)
+        with progress_bar(out) as report:
+            summary = import_cases(engine, inputs=inputs, caller=OPERATOR, chunk=chunk, progress=report)
+    finally:
+        engine.dispose()
+    out.print(
+        f"已导入 imported {summary.created} new case(s); {summary.existing} already present (已存在) "
+        f"of {summary.rows} row(s)"
+    )
+
+
+def _read(file: Path) -> list[CaseInput]:
     rows = read_rows(file)
     errors, inputs = [], []
     for line, row in enumerate(rows, start=2):
@@ -46,16 +63,7 @@ def import_(
         raise InvalidInput(
             f"{len(errors)} rows refused, nothing imported (未导入): {'; '.join(errors[:10])}{more}"
         )
-    engine = make_engine(database_url(), pool_size=2)
-    try:
-        with progress_bar(out) as report:
-            summary = import_cases(engine, inputs=inputs, caller=OPERATOR, chunk=chunk, progress=report)
-    finally:
-        engine.dispose()
-    out.print(
-        f"已导入 imported {summary.created} new case(s); {summary.existing} already present (已存在) "
-        f"of {summary.rows} row(s)"
-    )
+    return inputs
 
 
 @app.command("link-worker")

@@ -193,6 +193,21 @@ def indexes(session: Session) -> tuple[GridIndex, RosterIndex]:
     return cache.ready() or cache.current(session)
 
 
+def build_in_background(engine: Engine) -> None:
+    """Start building the engine's indexes on a thread of their own, for a caller that needs them
+    after other work (a file to read): its `indexes` then waits for this build. A failure is left
+    for that call, which builds again and raises it."""
+
+    def build() -> None:
+        try:
+            with Session(engine) as session:
+                indexes(session)
+        except Exception:  # met and reported again by the caller's own `indexes`
+            pass
+
+    threading.Thread(target=build, name="locate-indexes", daemon=True).start()
+
+
 def crs_name(raw: str) -> str:
     """One of wgs84, cgcs2000, gcj02, bd09, or an error naming the field."""
     try:
