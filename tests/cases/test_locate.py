@@ -4,16 +4,21 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from gis.offsets import wgs84_to_gcj02
-from grids.locate import locate
+from grids.db import make_engine
+from grids.locate import build_in_background, cache_for, indexes, locate
+from grids.locate_index import GridIndex
 from tests.cases.conftest import OPERATOR
 from tests.conftest import Demo
 from tests.live import live_server
@@ -218,3 +223,37 @@ def test_malformed_bodies_are_problems_naming_the_field(base: str, demo: Demo) -
         assert all(e["in"] == "body" for e in errors), errors
         if field is not None:
             assert any(e["field"] == field for e in errors), (content, errors)
+
+
+def test_indexes_built_in_the_background_serve_the_next_caller(
+    demo_url_fresh: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`grids cases import` starts the build while it reads its file: its own `indexes` call gets
+    that build, nothing is built twice; a failure in the background is silent there and met again by
+    the caller."""
+    builds: list[str] = []
+    build = GridIndex.build.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[GridIndex], conn: Connection) -> GridIndex:
+        builds.append(threading.current_thread().name)
+        return build(cls, conn)
+
+    monkeypatch.setattr(GridIndex, "build", classmethod(counted))
+    engine = make_engine(demo_url_fresh, pool_size=2)
+    build_in_background(engine)
+    with Session(engine) as db:
+        grids, rosters = indexes(db)
+    cache = cache_for(engine)
+    assert len(builds) == 1 and (grids, rosters) == (cache.grids, cache.rosters)
+    engine.dispose()
+
+    uncaught: list[BaseException | None] = []  # what a thread would print as a traceback
+    monkeypatch.setattr(threading, "excepthook", lambda args: uncaught.append(args.exc_value))
+    missing = make_engine(demo_url_fresh.rsplit("/", 1)[0] + "/no_such_database", pool_size=1)
+    build_in_background(missing)
+    for thread in threading.enumerate():
+        if thread.name == "locate-indexes":
+            thread.join(30)
+    assert uncaught == []
+    with pytest.raises(OperationalError, match="no_such_database"), Session(missing) as db:
+        indexes(db)
