@@ -30,6 +30,7 @@ from gis.locator import TOLERANCE_M
 from grids.db import ANNOUNCEMENTS, CONNECT_ARGS, on_own_announcement
 from grids.errors import InvalidInput
 from grids.locate_index import GridIndex, Location, RosterIndex, Versions, read_versions
+from grids.moments import check_moment
 from grids.users import Principal
 
 
@@ -301,6 +302,7 @@ def _answer(
     tolerance_m: float,
 ) -> Location:
     grids, rosters = indexes
+    check_moment(at, field="at")
     when = at or datetime.now(UTC)
     found = grids.answer(x, y, tolerance_m=tolerance_m)
     if found is None:

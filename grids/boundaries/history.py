@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from gis.crs import UnknownCRS, to_storage
 from grids.boundaries.access import require_reader
 from grids.errors import InvalidInput
+from grids.moments import check_moment
 from grids.users import Principal
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -42,6 +43,7 @@ class Held:
 
 def moment(on: date | datetime) -> datetime:
     """A date means the end of that day in China Standard Time; a naive datetime is taken as local."""
+    check_moment(on, field="on")
     if isinstance(on, datetime):
         return on if on.tzinfo else on.replace(tzinfo=LOCAL)
     return datetime.combine(on, time.min, tzinfo=LOCAL) + timedelta(days=1) - timedelta(microseconds=1)

@@ -14,6 +14,7 @@ from grids.cases.deadlines import STAGES
 from grids.cases.supervision import unit_names
 from grids.codes import prefix
 from grids.errors import InvalidInput
+from grids.moments import check_moment
 from grids.users import Principal
 
 LEVELS = ("township", "platform", "worker")
@@ -71,6 +72,8 @@ def assess(
         raise InvalidInput(
             "from and to need a time zone, e.g. 2026-11-01T00:00:00+08:00 (须带时区)", field="from"
         )
+    check_moment(start, field="from")
+    check_moment(end, field="to")
     if end <= start:
         raise InvalidInput("to must come after from (结束时间须晚于开始时间)", field="to")
     scope = "%" if caller.scope_code is None else prefix(caller.scope_code) + "%"

@@ -17,6 +17,7 @@ from grids.cases.workers import AssignmentView, DutyView, check_grid_code, find_
 from grids.errors import Conflict, InvalidInput, NotFound
 from grids.models import DutyWindow, Generation, Grid, WorkerAssignment
 from grids.models.base import ASSIGNMENT_KINDS
+from grids.moments import check_moment
 from grids.users import Principal
 
 
@@ -25,6 +26,7 @@ def _zoned(value: datetime, field: str) -> datetime:
         raise InvalidInput(
             f"{field} needs a time zone, e.g. 2026-12-01T08:00:00+08:00 (时间须带时区)", field=field
         )
+    check_moment(value, field=field)
     return value
 
 

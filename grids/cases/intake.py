@@ -17,6 +17,7 @@ from grids.errors import Conflict, GridsError, InvalidInput
 from grids.locate import crs_name, indexes, to_storage_point
 from grids.models import Case, CaseCategory, CaseIntakeKey
 from grids.models.base import CHANNELS
+from grids.moments import check_moment
 from grids.users import Principal
 
 INTAKE_LOCK = 4_120_001  # advisory-lock namespace of (channel, external id)
@@ -126,6 +127,7 @@ def check_input(data: CaseInput, *, now: datetime) -> None:
             "reported_at needs a time zone, e.g. 2026-11-02T10:00:00+08:00 (上报时间须带时区)",
             field="reported_at",
         )
+    check_moment(data.reported_at, field="reported_at")
     if data.reported_at > now + FUTURE_SLACK:
         raise InvalidInput(
             f"reported_at {data.reported_at.isoformat()} lies in the future (上报时间晚于当前时间)",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from grids import features
 from grids.errors import InvalidInput, NotFound
+from grids.moments import check_moment
 from grids.users import Principal
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -151,6 +152,7 @@ def find_gaps(
     at: datetime | None = None,
 ) -> list[Gap]:
     """The gaps in the caller's jurisdiction, or in division `code` within it, most severe first."""
+    check_moment(at, field="at")
     for kind in kinds or ():
         if kind not in KINDS:
             raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)} (缺口类型有误)", field="kind")

@@ -14,6 +14,7 @@ from grids.codes import prefix
 from grids.coverage.gaps import KINDS, Gap, Rules, find_gaps
 from grids.errors import InvalidInput, NotFound
 from grids.models.base import PLATFORMS
+from grids.moments import check_moment
 from grids.users import Principal
 
 LEVELS = {"county": 6, "township": 9, "village": 12}
@@ -122,6 +123,8 @@ def window(at: datetime, start: datetime | None, end: datetime | None) -> tuple[
     """The period cases are counted over: [start, end), by default the 90 days before `at`."""
     if at.tzinfo is None:
         raise InvalidInput("at needs a time zone, e.g. 2026-11-02T10:00:00+08:00 (须带时区)", field="at")
+    for field, value in (("at", at), ("from", start), ("to", end)):
+        check_moment(value, field=field)
     end = end or at
     start = start or end - timedelta(days=90)
     if start.tzinfo is None or end.tzinfo is None:
