@@ -10,12 +10,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 SPAN = f"between the years {EARLIEST_YEAR} and {LATEST_YEAR} (时间须在{EARLIEST_YEAR}—{LATEST_YEAR}年之间)"
 
 
-def within_span(value: date) -> bool:
-    """Whether a date or a date-time lies in the accepted span."""
-    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
-
-
 def check_moment(value: date | None, *, field: str) -> None:
     """Refuse a date or date-time outside the span, naming the field."""
-    if value is not None and not within_span(value):
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise InvalidInput(f"{field} {value.isoformat()} must lie {SPAN}", field=field)

@@ -368,13 +368,15 @@ class _Writer:
             if any(c in self.replaced for part in parts for c in part.candidates if c is not None):
                 parts = [self._settle(part, {}) for part in parts]
                 lines = [self.lines(part) for part in parts]
+            raced: dict[Key, tuple[str, int]] = {}
             again = self._copies(parts, lines)
-            met = [(r.data.channel, r.data.external_id) for k in again for r in parts[k].rows]
-            raced = _existing(gate, met) if met else {}
-            for k in again:
-                parts[k] = self._settle(parts[k], raced)
-                lines[k] = self.lines(parts[k])
-            self._copies([parts[k] for k in again], [lines[k] for k in again], retry=False)
+            if again:
+                met = [(r.data.channel, r.data.external_id) for k in again for r in parts[k].rows]
+                raced = _existing(gate, met)
+                for k in again:
+                    parts[k] = self._settle(parts[k], raced)
+                    lines[k] = self.lines(parts[k])
+                self._copies([parts[k] for k in again], [lines[k] for k in again], retry=False)
         return sum(len(part.rows) for part in parts), len(raced)
 
     def _copies(self, parts: list[_Batch], lines: list[_Lines], *, retry: bool = True) -> list[int]:
