@@ -5,7 +5,9 @@
 Baselines in the same run: for the import, PostgreSQL alone storing the imported cases again (the
 same rows, keys and receive events, COPY text made beforehand, the import's connections, rolled
 back: what the tables' indexes, keys and triggers cost with no Python at all); for `POST /cases`,
-`GET /livez` with the same 16 clients. Each run adds new cases (external ids carry the run's time).
+`GET /livez` with the same 16 clients. The import's figures also count the machine's busy
+core-seconds (every process), which bound the fastest any overlap of the same work could be on its
+cores. Each run adds new cases (external ids carry the run's time).
 Targets: import ≥ 20,000 cases/s, POST ≥ 300/s.
 """
 
@@ -14,6 +16,7 @@ import csv
 import gc
 import http.client
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -28,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+import psutil
 from sqlalchemy.orm import Session
 
 from grids.cases.bulk import WRITERS, import_cases
@@ -73,12 +77,19 @@ def write_csv(path: Path, lon: np.ndarray, lat: np.ndarray, run: str) -> None:
             )
 
 
+def busy_seconds() -> float:
+    """Core-seconds the whole machine has spent working since boot, every process counted (ours and
+    PostgreSQL's): user, nice, system and interrupt time; not idle, waiting for disk, or stolen."""
+    t = psutil.cpu_times()
+    return float(t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
+
+
 def _of_part(case_id: str) -> str:
     """Rows of a part's counties and cases, found through the (county_code, case id) indexes."""
     return f"county_code = ANY(%(counties)s::bpchar[]) AND {case_id} = ANY(%(ids)s::bigint[])"
 
 
-def _copies(conn: Any, counties: list[str], ids: list[int]) -> list[tuple[str, str]]:
+def copy_texts(conn: Any, counties: list[str], ids: list[int]) -> list[tuple[str, str]]:
     """The cases of `ids` (in `counties`), their keys and their receive events, as COPY text under
     new ids (the negated ones) and new external ids: the same rows, written again."""
     cur = conn.cursor()
@@ -111,10 +122,11 @@ def _copies(conn: Any, counties: list[str], ids: list[int]) -> list[tuple[str, s
     return copies
 
 
-def database_floor(url: str, run: str, writers: int) -> tuple[int, float]:
+def database_floor(url: str, run: str, writers: int) -> tuple[int, float, float]:
     """PostgreSQL alone storing the import's cases again: the same rows, keys and receive events as
     ready COPY text, with every index, key and trigger of the tables, counties split over `writers`
-    connections as the import splits them, each in a transaction rolled back. Cases and seconds."""
+    connections as the import splits them, each in a transaction rolled back. Cases, seconds, and the
+    machine's busy core-seconds meanwhile."""
     engine = make_engine(url, pool_size=writers)
     with engine.connect() as conn:
         stored = conn.exec_driver_sql(
@@ -134,7 +146,7 @@ def database_floor(url: str, run: str, writers: int) -> tuple[int, float]:
     def write(counties: list[str], ids: list[int]) -> None:
         raw = engine.raw_connection()
         try:
-            copies = _copies(raw, counties, ids)
+            copies = copy_texts(raw, counties, ids)
             cur = raw.cursor()
             ready.wait()
             started = time.perf_counter()
@@ -149,10 +161,13 @@ def database_floor(url: str, run: str, writers: int) -> tuple[int, float]:
     for t in threads:
         t.start()
     ready.wait()
+    busy = busy_seconds()
     for t in threads:
         t.join()
+    busy = busy_seconds() - busy
     engine.dispose()
-    return sum(len(ids) for _, ids in parts), max(end for _, end in spans) - min(start for start, _ in spans)
+    seconds = max(end for _, end in spans) - min(start for start, _ in spans)
+    return sum(len(ids) for _, ids in parts), seconds, busy
 
 
 def bench_import(url: str, rows: int) -> None:
@@ -163,17 +178,25 @@ def bench_import(url: str, rows: int) -> None:
         path = Path(folder) / "cases.csv"
         write_csv(path, lon, lat, run)
         env = {**os.environ, "GRIDS_DATABASE_URL": url}
-        started = time.perf_counter()
+        started, busy = time.perf_counter(), busy_seconds()
         done = subprocess.run([GRIDS, "cases", "import", str(path)], env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
+        seconds, busy = time.perf_counter() - started, busy_seconds() - busy
     assert done.returncode == 0, done.stderr
     rate = len(lon) / seconds
     print(f"grids cases import of {len(lon):,} rows: {seconds:.1f} s = {rate:,.0f} cases/s end to end;")
-    stored, floor = database_floor(url, run, WRITERS)
+    stored, floor, floor_busy = database_floor(url, run, WRITERS)
     print(
         f"  baseline, PostgreSQL alone storing the same {stored:,} cases with their keys and events "
         f"(ready COPY text, {WRITERS} connections, rolled back): {floor:.1f} s = {stored / floor:,.0f} "
         f"cases/s;\n  the import runs at {rate / (stored / floor):.0%} of it; target ≥ 20,000 cases/s"
+    )
+    cores = psutil.cpu_count() or 1
+    print(
+        f"  CPU, whole machine: the import kept it busy {busy:.1f} core-s ({busy / (cores * seconds):.0%} "
+        f"of {cores} cores × {seconds:.1f} s), PostgreSQL alone {floor_busy:.1f} core-s "
+        f"({floor_busy / len(lon) * 1e6:.0f} µs a case);\n  so on {cores} cores, every part overlapped, "
+        f"this import takes at least {busy / cores:.1f} s = {len(lon) * cores / busy:,.0f} cases/s, "
+        f"and these tables alone {floor_busy / cores:.1f} s = {stored * cores / floor_busy:,.0f} cases/s"
     )
     with tempfile.TemporaryDirectory() as folder:  # a second file of the same points, new external ids
         path = Path(folder) / "cases.csv"
@@ -184,25 +207,31 @@ def bench_import(url: str, rows: int) -> None:
 
 def import_steps(url: str, path: Path) -> None:
     """Where the import's time goes: the command's import of a file in this (fresh) process, each
-    step timed from the import's own progress reports."""
+    step timed from the import's own progress reports, with the core-seconds the machine and this
+    process spent in it (the difference is PostgreSQL's)."""
     gc.disable()  # as the command does
-    started = time.perf_counter()
+    me = psutil.Process()
+
+    def now() -> tuple[float, float, float]:
+        mine = me.cpu_times()
+        return time.perf_counter(), busy_seconds(), mine.user + mine.system
+
+    marks = [("read and check the file", now())]
     inputs = [to_input(row, line) for line, row in enumerate(read_rows(path), start=2)]
-    read = time.perf_counter() - started
-    steps: dict[str, list[float]] = {}
 
     def report(step: str, done: int, total: int) -> None:
-        steps.setdefault(step, [time.perf_counter()]).append(time.perf_counter())
+        if step != marks[-1][0]:
+            marks.append((step, now()))
 
     engine = make_engine(url, pool_size=2)
-    started = time.perf_counter()
     summary = import_cases(engine, inputs=inputs, caller=OPERATOR, progress=report)
-    whole = read + time.perf_counter() - started
+    marks.append(("", now()))
     engine.dispose()
+    whole = marks[-1][1][0] - marks[0][1][0]
     print(f"  steps of a second import in a fresh process ({summary.created:,} cases in {whole:.1f} s):")
-    print(f"    read and check the file {read:.1f} s")
-    for step, times in steps.items():
-        print(f"    {step}: {times[-1] - times[0]:.1f} s")
+    for (step, start), (_, end) in itertools.pairwise(marks):  # each to the next's start
+        wall, machine, python = (b - a for a, b in zip(start, end, strict=True))
+        print(f"    {step}: {wall:.1f} s; {machine:.1f} core-s busy, of them this process {python:.1f}")
 
 
 def hammer(base: str, clients: int, seconds: float, make: Callable[[int, int], tuple[str, Any]]) -> float:
