@@ -40,6 +40,12 @@ def scope_code(raw: str) -> str | None:
     return None if raw.strip() == "*" else division_code(raw, field="scope")
 
 
+def subtree_span(head: str) -> tuple[str, str]:
+    """The first and last 12-digit codes starting with the digits `head` (`prefix` of a code, or a
+    short code as given). A range rather than a LIKE on the prefix, so a b-tree index serves it."""
+    return head.ljust(12, "0"), head.ljust(12, "9")
+
+
 def in_scope(code: str, scope: str | None) -> bool:
     """Whether division or grid `code` lies in the subtree of `scope` (None: everything)."""
     return scope is None or code.startswith(prefix(scope))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.deadlines import STAGES
 from grids.cases.supervision import unit_names
-from grids.codes import prefix
+from grids.codes import prefix, subtree_span
 from grids.errors import InvalidInput
 from grids.moments import check_moment
 from grids.users import Principal
@@ -76,8 +76,9 @@ def assess(
     check_moment(end, field="to")
     if end <= start:
         raise InvalidInput("to must come after from (结束时间须晚于开始时间)", field="to")
-    scope = "%" if caller.scope_code is None else prefix(caller.scope_code) + "%"
-    rows = session.execute(_SQL, {"level": level, "from": start, "to": end, "now": now, "scope": scope}).all()
+    low, high = subtree_span("" if caller.scope_code is None else prefix(caller.scope_code))
+    window = {"level": level, "from": start, "to": end, "now": now, "low": low, "high": high}
+    rows = session.execute(_SQL, window).all()
     names = unit_names(session, level, [str(r.unit) for r in rows if r.unit is not None])
     figures = []
     for r in rows:

@@ -87,6 +87,9 @@ class Case(Base):
         ),
         Index("ix_cases_reporter_id", "reporter_id", postgresql_where=text("reporter_id IS NOT NULL")),
         Index("ix_cases_township_code", "township_code"),
+        # Cases waiting in a county's or the city's queue, with no township yet: with the township
+        # index, this finds a jurisdiction's cases (grids/cases/queries.py, in_jurisdiction).
+        Index("ix_cases_queue", "county_code", postgresql_where=text("township_code IS NULL")),
         Index("ix_cases_reported_at", "reported_at"),
         Index("ix_cases_geom_3857", "geom_3857", postgresql_using="gist"),
         Index("ix_cases_open_grid_code", "grid_code", postgresql_where=text(OPEN_CONDITION)),

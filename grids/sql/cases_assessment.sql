@@ -8,7 +8,9 @@ WITH c AS (
                      ELSE c.worker_id::text END AS unit
   FROM cases c
   WHERE c.received_at >= :from AND c.received_at < :to
-    AND coalesce(c.township_code, c.county_code) LIKE :scope
+    -- the caller's jurisdiction as ranges (grids/cases/queries.py, in_jurisdiction), index-served
+    AND (c.township_code BETWEEN :low AND :high
+         OR (c.township_code IS NULL AND c.county_code BETWEEN :low AND :high))
 ), e AS (
   SELECT ev.county_code, ev.case_id,
          min(ev.at) FILTER (WHERE ev.action = 'accept') AS accepted,
