@@ -1,14 +1,15 @@
-"""Dispatchers' reads of their jurisdiction: the case list, the overdue list and the assessment.
+"""Reads of a jurisdiction's cases: case list, overdue list, assessment, coverage summary.
 
     .venv/bin/python bench/bench_case_lists.py --url postgresql+psycopg2://postgres@127.0.0.1:55432/cases_prov
 
 On the province demo, for the dispatcher of the township with the most cases and for its county's,
-each read is timed in process (`list_cases`, `overdue`, `assess`: the functions behind `GET /cases`,
-`/supervision/overdue` and `/assessment`), median of `--repeat` reads. Baseline in the same run:
-the same reads in a transaction that has dropped the two indexes a jurisdiction is found by
-(`ix_cases_township_code`, `ix_cases_queue`; rolled back), so that every case is read to find the
-jurisdiction's, as the prefix rule (a LIKE on the township, else the queue's division) made it
-before it became ranges of codes. The drops lock `cases` while they last: a bench database only.
+each read is timed in process (`list_cases`, `overdue`, `assess`, `summarise`: the functions behind
+`GET /cases`, `/supervision/overdue`, `/assessment` and `/coverage/summary`), median of `--repeat`
+reads. Baseline in the same run: the same reads in a transaction that has dropped the two indexes a
+jurisdiction is found by (`ix_cases_township_code`, `ix_cases_queue`; rolled back), so that every
+case is read to find the jurisdiction's, as the prefix rule (a LIKE on the township, else the
+queue's division) made it before it became ranges of codes. The drops lock `cases` while they last:
+a bench database only.
 """
 
 import argparse
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from grids.cases.assessment import assess
 from grids.cases.queries import CaseFilters, list_cases
 from grids.cases.supervision import overdue
+from grids.codes import level_of
+from grids.coverage.summary import summarise
 from grids.db import make_engine, session_factory
 from grids.users import Principal
 
@@ -39,6 +42,7 @@ def _median_ms(read: Callable[[], Any], repeat: int) -> float:
 
 
 def _reads(db: Session, caller: Principal, now: datetime) -> dict[str, Callable[[], Any]]:
+    below = "village" if caller.scope_code and level_of(caller.scope_code) == "township" else "township"
     return {
         "case list (50 newest, with the total)": lambda: list_cases(
             db, caller=caller, filters=CaseFilters(), now=now, limit=50
@@ -48,6 +52,9 @@ def _reads(db: Session, caller: Principal, now: datetime) -> dict[str, Callable[
         ),
         "assessment (last 30 days, by township)": lambda: assess(
             db, caller=caller, level="township", start=now - timedelta(days=30), end=now, now=now
+        ),
+        "coverage summary (one level down, gaps included)": lambda: summarise(
+            db, caller=caller, level=below, at=now
         ),
     }
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.assessment import StageFigures
 from grids.cases.deadlines import STAGES
-from grids.codes import prefix
+from grids.codes import prefix, subtree_span
 from grids.coverage.gaps import KINDS, Gap, Rules, find_gaps
 from grids.errors import InvalidInput, NotFound
 from grids.models.base import PLATFORMS
@@ -86,10 +86,12 @@ def summarise(
     if code is not None and not caller.sees(code):
         raise NotFound(f"{code} is not in your jurisdiction (不在辖区内)", field="code")
     scope = code or caller.scope_code
-    like = "%" if scope is None else prefix(scope) + "%"
+    head = "" if scope is None else prefix(scope)
+    low, high = subtree_span(head)
     digits = LEVELS[level]
+    times = {"at": at, "from": start, "to": end}
     rows = session.execute(
-        _SQL, {"level": level, "digits": digits, "scope": like, "at": at, "from": start, "to": end}
+        _SQL, {"level": level, "digits": digits, "scope": head + "%", "low": low, "high": high} | times
     ).all()
     months = (end - start).total_seconds() / 86400 / DAYS_PER_MONTH
     gaps = _gap_counts(find_gaps(session, caller=caller, code=code, rules=rules, at=at), level)

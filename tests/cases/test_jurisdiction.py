@@ -1,5 +1,6 @@
 """A jurisdiction's cases: read by ranges of codes through indexes, and exactly the cases the rule
-names (the case's township, else the division whose queue holds it, lies in the caller's scope)."""
+names (the case's township, else the division whose queue holds it, lies in the caller's scope).
+The assessment and the coverage summary read their cases the same way."""
 
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.intake import CaseInput, receive_case
 from grids.cases.queries import CaseFilters, list_cases, where_visible
-from grids.codes import prefix
+from grids.codes import prefix, subtree_span
 from grids.models import Case
 from grids.users import Principal
 from tests.conftest import Demo
@@ -83,8 +84,12 @@ def test_a_jurisdiction_is_read_through_indexes_not_by_scanning_every_case(
     plan = _plan(db, str(listed.compile(db.get_bind(), compile_kwargs={"literal_binds": True})))
     assert "Seq Scan on cases" not in plan, plan
     assert "ix_cases_township_code" in plan and "ix_cases_queue" in plan, plan
-    assessment = resources.files("grids").joinpath("sql/cases_assessment.sql").read_text(encoding="utf-8")
-    low, high = prefix(township).ljust(12, "0"), prefix(township).ljust(12, "9")
-    window = {"level": "township", "from": NOW - timedelta(days=30), "to": NOW, "now": NOW}
-    plan = _plan(db, assessment, window | {"low": low, "high": high})
-    assert "Seq Scan on cases" not in plan, plan
+    low, high = subtree_span(prefix(township))
+    window = {"from": NOW - timedelta(days=30), "to": NOW, "now": NOW, "at": NOW, "low": low, "high": high}
+    for name, params in (
+        ("cases_assessment", {"level": "township"}),
+        ("coverage_summary", {"level": "village", "digits": 12, "scope": prefix(township) + "%"}),
+    ):
+        sql = resources.files("grids").joinpath(f"sql/{name}.sql").read_text(encoding="utf-8")
+        plan = _plan(db, sql, window | params)
+        assert "Seq Scan on cases" not in plan, (name, plan)
