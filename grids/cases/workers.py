@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gis.crs import STORAGE_SRID
 from grids.cases.intake import check_text
 from grids.cases.privacy import mask_name
-from grids.codes import division_code, level_of, prefix
+from grids.codes import division_code, level_of, prefix, subtree_span
 from grids.errors import Conflict, InvalidInput, NotFound
 from grids.locate import to_storage_point
 from grids.models import Division, DutyWindow, Person, Worker, WorkerAssignment
@@ -137,12 +137,11 @@ def list_workers(
         func.ST_X(Worker.base),
         func.ST_Y(Worker.base),
     ).join(Person, Person.id == Worker.person_id)
-    if caller.scope_code is not None:
-        query = query.where(Worker.township_code.startswith(prefix(caller.scope_code)))
+    if caller.scope_code is not None:  # ranges of codes: the township index serves them
+        query = query.where(Worker.township_code.between(*subtree_span(prefix(caller.scope_code))))
     if township is not None:
-        query = query.where(
-            Worker.township_code.startswith(prefix(division_code(township, field="township")))
-        )
+        head = prefix(division_code(township, field="township"))
+        query = query.where(Worker.township_code.between(*subtree_span(head)))
     if role is not None:
         _one_of(role, WORKER_ROLES, "role")
         query = query.where(Worker.role == role)
