@@ -1,15 +1,15 @@
-"""Reads of a jurisdiction's cases: case list, overdue list, assessment, coverage summary.
+"""Reads of a jurisdiction: case list, overdue list, assessment, coverage summary, worker list.
 
     .venv/bin/python bench/bench_case_lists.py --url postgresql+psycopg2://postgres@127.0.0.1:55432/cases_prov
 
 On the province demo, for the dispatcher of the township with the most cases and for its county's,
 each read is timed in process (`list_cases`, `overdue`, `assess`, `summarise`: the functions behind
 `GET /cases`, `/supervision/overdue`, `/assessment` and `/coverage/summary`), median of `--repeat`
-reads. Baseline in the same run: the same reads in a transaction that has dropped the two indexes a
-jurisdiction is found by (`ix_cases_township_code`, `ix_cases_queue`; rolled back), so that every
-case is read to find the jurisdiction's, as the prefix rule (a LIKE on the township, else the
-queue's division) made it before it became ranges of codes. The drops lock `cases` while they last:
-a bench database only.
+reads, and the worker list (`GET /workers`). Baseline in the same run: the same reads in a
+transaction that has dropped the indexes a jurisdiction is found by (`ix_cases_township_code`,
+`ix_cases_queue`, `ix_workers_township_code`; rolled back), so that every case or worker is read to
+find the jurisdiction's, as the prefix rule (a LIKE on the township, else the queue's division) made
+it before it became ranges of codes. The drops lock the tables while they last: a bench database only.
 """
 
 import argparse
@@ -25,10 +25,13 @@ from sqlalchemy.orm import Session
 from grids.cases.assessment import assess
 from grids.cases.queries import CaseFilters, list_cases
 from grids.cases.supervision import overdue
+from grids.cases.workers import list_workers
 from grids.codes import level_of
 from grids.coverage.summary import summarise
 from grids.db import make_engine, session_factory
 from grids.users import Principal
+
+JURISDICTION_INDEXES = ("ix_cases_township_code", "ix_cases_queue", "ix_workers_township_code")
 
 
 def _median_ms(read: Callable[[], Any], repeat: int) -> float:
@@ -56,6 +59,7 @@ def _reads(db: Session, caller: Principal, now: datetime) -> dict[str, Callable[
         "coverage summary (one level down, gaps included)": lambda: summarise(
             db, caller=caller, level=below, at=now
         ),
+        "worker list (first 50 by staff number, with the total)": lambda: list_workers(db, caller=caller),
     }
 
 
@@ -82,7 +86,7 @@ def main() -> None:
             print(f"dispatcher of {scope} ({held:,} cases in the jurisdiction):")
             for name, read in _reads(db, caller, now).items():
                 ours = _median_ms(read, args.repeat)
-                db.execute(text("DROP INDEX ix_cases_township_code, ix_cases_queue"))
+                db.execute(text(f"DROP INDEX {', '.join(JURISDICTION_INDEXES)}"))
                 scanned = _median_ms(read, args.repeat)
                 db.rollback()
                 print(f"  {name}: {ours:.1f} ms; without the jurisdiction's indexes {scanned:.1f} ms")
