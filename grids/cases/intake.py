@@ -319,7 +319,7 @@ def _made_before(session: Session, data: CaseInput, caller: Principal) -> Intake
     before = existing_case(session, channel=data.channel, external_id=data.external_id)
     if before is None:
         return None
-    if not caller.sees(before.township_code or before.county_code):
+    if not caller.sees(before.jurisdiction_code):
         raise Conflict(
             f"{data.channel} case {data.external_id!r} was already taken in elsewhere "
             "(该外部编号已在其他辖区受理)"

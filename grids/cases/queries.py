@@ -69,18 +69,21 @@ class CaseFilters:
 
 
 def in_jurisdiction(head: str) -> ColumnElement[bool]:
-    """SQL: the case's jurisdiction (its township, else the division whose queue holds it) lies in
-    the subtree of the code digits `head`. Written as ranges, so the township index and the queue's
-    partial index (`ix_cases_queue`) find the cases without reading the table."""
+    """SQL: the case lies in the subtree of the code digits `head` by its deepest division: its
+    village, else its township, else the division whose queue holds it (a village lies in its
+    township, so one of the first two in range is enough). Written as ranges, so the village and
+    township indexes and the queue's partial index (`ix_cases_queue`) find the cases without reading
+    the table; `cases_assessment.sql` and `coverage_summary.sql` write the same ranges."""
     low, high = subtree_span(head)
     return or_(
+        Case.village_code.between(low, high),
         Case.township_code.between(low, high),
         and_(Case.township_code.is_(None), Case.county_code.between(low, high)),
     )
 
 
 def where_visible(caller: Principal) -> ColumnElement[bool]:
-    """SQL: the case lies in the caller's jurisdiction (by township, else its queue's division)."""
+    """SQL: the case lies in the caller's jurisdiction (`in_jurisdiction`)."""
     if caller.scope_code is None:
         return Case.county_code.is_not(None)
     return in_jurisdiction(prefix(caller.scope_code))
@@ -168,8 +171,7 @@ def list_cases(
     if f.grid is not None:
         conditions.append(Case.grid_code == f.grid)
     if f.division is not None:
-        in_village = Case.village_code.between(*subtree_span(f.division))
-        conditions.append(or_(in_village, in_jurisdiction(f.division)))
+        conditions.append(in_jurisdiction(f.division))
     if f.platform is not None:
         conditions.append(Case.platform_code == f.platform)
     if f.category is not None:

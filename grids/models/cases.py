@@ -132,6 +132,12 @@ class Case(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    @property
+    def jurisdiction_code(self) -> str:
+        """The case's deepest division (village, else township, else the division whose queue holds
+        it): the code a caller's jurisdiction is checked against, in SQL as in_jurisdiction does."""
+        return self.village_code or self.township_code or self.county_code
+
 
 class CaseIntakeKey(Base):
     """The (channel, external id) an intake system gave a case: unique, so a retry finds the same case."""

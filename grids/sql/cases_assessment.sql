@@ -8,8 +8,8 @@ WITH c AS (
                      ELSE c.worker_id::text END AS unit
   FROM cases c
   WHERE c.received_at >= :from AND c.received_at < :to
-    -- the caller's jurisdiction as ranges (grids/cases/queries.py, in_jurisdiction), index-served
-    AND (c.township_code BETWEEN :low AND :high
+    -- the caller's jurisdiction as ranges of codes (grids/cases/queries.py, in_jurisdiction)
+    AND (c.village_code BETWEEN :low AND :high OR c.township_code BETWEEN :low AND :high
          OR (c.township_code IS NULL AND c.county_code BETWEEN :low AND :high))
 ), e AS (
   SELECT ev.county_code, ev.case_id,

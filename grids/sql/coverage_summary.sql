@@ -32,8 +32,8 @@ WITH active AS MATERIALIZED (
          c.county_code, c.id, c.platform_code, c.status, c.receive_due, c.dispatch_due, c.handle_due, c.reply_due
   FROM cases c
   WHERE c.received_at >= :from AND c.received_at < :to
-    -- in :scope by its deepest division, as ranges of codes (:low, :high) that indexes serve: its
-    -- village, else its township, else the division whose queue holds it
+    -- in the jurisdiction by its deepest division, as ranges of codes (grids/cases/queries.py,
+    -- in_jurisdiction)
     AND (c.village_code BETWEEN :low AND :high OR c.township_code BETWEEN :low AND :high
          OR (c.township_code IS NULL AND c.county_code BETWEEN :low AND :high))
 ), e AS (

@@ -1,5 +1,6 @@
 """A jurisdiction's cases: read by ranges of codes through indexes, and exactly the cases the rule
-names (the case's township, else the division whose queue holds it, lies in the caller's scope).
+names (the case's deepest division, village, else township, else the division whose queue holds
+it, lies in the caller's scope; so a village's account sees its village's cases).
 The overdue list, the assessment, the coverage summary and the worker list read the same way."""
 
 import re
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
@@ -17,8 +19,10 @@ from grids.cases.supervision import overdue
 from grids.cases.workers import list_workers
 from grids.codes import prefix
 from grids.coverage.summary import summarise
+from grids.errors import Conflict
 from grids.models import Case
 from grids.users import Principal
+from tests.cases.helpers import grid_points
 from tests.conftest import Demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -52,7 +56,9 @@ def test_a_jurisdiction_holds_exactly_the_cases_of_its_codes(
     scopes = [city, *counties, *demo.summary.township_codes, villages[0]]
     for scope in scopes:
         head = prefix(scope)
-        expected = {c.id for c in cases if (c.township_code or c.county_code).startswith(head)}
+        expected = {
+            c.id for c in cases if (c.village_code or c.township_code or c.county_code).startswith(head)
+        }
         visible = set(db.scalars(select(Case.id).where(where_visible(_desk(db, scope)))))
         assert visible == expected, scope
     everyone = _desk(db, city)
@@ -67,10 +73,29 @@ def test_a_jurisdiction_holds_exactly_the_cases_of_its_codes(
             db, caller=everyone, filters=CaseFilters(division=division), now=NOW, limit=len(cases)
         )
         assert ({v.case.id for v in views}, total) == (expected, len(expected)), division
-    sizes = [
-        len({c.id for c in cases if (c.township_code or c.county_code).startswith(prefix(s))}) for s in scopes
-    ]
-    assert sizes[0] == len(cases) and min(sizes[1:-1]) > 0 and max(sizes[1:]) < len(cases)
+    deepest = [c.village_code or c.township_code or c.county_code for c in cases]
+    sizes = [sum(code.startswith(prefix(s)) for code in deepest) for s in scopes]
+    assert sizes[0] == len(cases) and min(sizes[1:]) > 0 and max(sizes[1:]) < len(cases)
+
+
+def test_a_resent_case_is_found_within_the_jurisdiction_and_refused_outside(
+    demo_url_fresh: str, demo: Demo, session_on
+) -> None:
+    db = session_on(demo_url_fresh)
+    here, elsewhere = demo.summary.township_codes[:2]
+    _, lon, lat = grid_points(demo_url_fresh, here)[0]
+    data = CaseInput(
+        "hotline12345", "RESENT-1", "environmental_sanitation", "测试", NOW - timedelta(hours=1), lon, lat
+    )
+    made = receive_case(db, data=data, caller=_desk(db, here), now=NOW).case
+    db.commit()
+    assert made.village_code is not None and made.jurisdiction_code == made.village_code
+    again = receive_case(db, data=data, caller=_desk(db, made.village_code), now=NOW)
+    assert (again.created, again.case.id) == (False, made.id)  # the village's own account finds it
+    with pytest.raises(Conflict, match="其他辖区"):
+        receive_case(db, data=data, caller=_desk(db, elsewhere), now=NOW)
+    db.rollback()
+    assert db.scalar(text("SELECT count(*) FROM case_intake_keys WHERE external_id = 'RESENT-1'")) == 1
 
 
 def _reads_of(db: Session, read: Callable[[], Any]) -> list[tuple[str, Any]]:
