@@ -19,7 +19,7 @@ from gis.crs import STORAGE_SRID
 from grids.cases.deadlines import STAGES
 from grids.cases.intake import CaseInput, check_text, place
 from grids.cases.queries import DUE_BY_STATUS, CaseView, get_case, where_visible
-from grids.codes import division_code, level_of
+from grids.codes import division_code, in_scope, level_of
 from grids.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grids.locate import indexes
 from grids.models import Case, CaseEvent, Division, Worker
@@ -188,6 +188,14 @@ def _pin(
         )
     probe = CaseInput("patrol", "-", case.category_code, "-", now, action.lon, action.lat, action.crs)
     spot = place(session, data=probe, caller=caller, at=now)
+    # The case's key keeps the division that took it in (its county, or the city for the city's
+    # queue): its township stays within it, so map layers find the case through that key.
+    if not in_scope(spot.township or spot.county, case.county_code):
+        raise InvalidInput(
+            f"the point lies outside {case.county_code}, where the case was taken in; a case is "
+            "pinned within it (定位点须在事件受理区域内)",
+            field="lon",
+        )
     case.geom = WKTElement(f"POINT({spot.x} {spot.y})", srid=STORAGE_SRID)  # type: ignore[assignment]
     case.raw_lon, case.raw_lat, case.raw_crs = action.lon, action.lat, action.crs.lower()
     case.township_code, case.village_code, case.grid_code = spot.township, spot.village, spot.grid
@@ -263,6 +271,12 @@ def _transfer(session: Session, *, case: Case, action: ActionInput) -> dict[str,
     if division is None or level_of(target) != "township" or target == case.township_code:
         raise InvalidInput(
             f"township {target} is not another known township (目标乡镇不存在)", field="township"
+        )
+    if not in_scope(target, case.county_code):  # as for _pin
+        raise InvalidInput(
+            f"township {target} lies outside {case.county_code}, where the case is kept; a case is "
+            "transferred within it (转办限本区域内乡镇，跨县（市、区）事项请退回市级)",
+            field="township",
         )
     data = {"from_township": case.township_code, "to_township": target}
     case.township_code, case.village_code, case.grid_code = target, None, None

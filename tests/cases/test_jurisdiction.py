@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from grids.cases.assessment import assess
 from grids.cases.intake import CaseInput, receive_case
+from grids.cases.lifecycle import ActionInput, act
 from grids.cases.queries import CaseFilters, list_cases, where_visible
 from grids.cases.supervision import overdue
 from grids.cases.workers import list_workers
 from grids.codes import prefix
 from grids.coverage.summary import summarise
-from grids.errors import Conflict
-from grids.models import Case
+from grids.errors import Conflict, InvalidInput
+from grids.features import Selection, page_features
+from grids.models import Case, CaseIntakeKey
 from grids.users import Principal
 from tests.cases.helpers import grid_points
 from tests.conftest import Demo
@@ -96,6 +98,69 @@ def test_a_resent_case_is_found_within_the_jurisdiction_and_refused_outside(
         receive_case(db, data=data, caller=_desk(db, elsewhere), now=NOW)
     db.rollback()
     assert db.scalar(text("SELECT count(*) FROM case_intake_keys WHERE external_id = 'RESENT-1'")) == 1
+
+
+def test_a_case_the_city_took_in_is_on_the_map_of_the_county_it_is_pinned_into(
+    demo_url_fresh: str, demo: Demo, session_on
+) -> None:
+    db = session_on(demo_url_fresh)
+    city, (home, other) = demo.summary.city_code, demo.summary.county_codes[:2]
+    townships = {
+        county: [t for t in demo.summary.township_codes if t[:6] == county[:6]] for county in (home, other)
+    }
+    _queued(db, city, "PIN-CITY")
+    _queued(db, home, "PIN-COUNTY")
+    db.commit()
+    queued = {
+        key: db.scalar(select(CaseIntakeKey.case_id).where(CaseIntakeKey.external_id == key))
+        for key in ("PIN-CITY", "PIN-COUNTY")
+    }
+    desk = _desk(db, city)
+    _, lon, lat = grid_points(demo_url_fresh, townships[home][0])[0]
+    _, far_lon, far_lat = grid_points(demo_url_fresh, townships[other][0])[0]
+    with pytest.raises(InvalidInput, match="受理区域") as refused:  # taken in by `home`: pinned there
+        act(
+            db,
+            case_id=queued["PIN-COUNTY"],
+            action=ActionInput("pin", lon=far_lon, lat=far_lat),
+            caller=desk,
+            now=NOW,
+        )
+    assert refused.value.field == "lon"
+    db.rollback()
+    pinned = act(
+        db, case_id=queued["PIN-CITY"], action=ActionInput("pin", lon=lon, lat=lat), caller=desk, now=NOW
+    ).case
+    db.commit()
+    assert (pinned.county_code, pinned.township_code[:6]) == (city, home[:6])
+    seen = {
+        scope: {int(row.fid) for row in page_features(
+            db, selection=Selection("cases", scope=scope), properties=["status"], geometry="crs84",
+            limit=100_000, offset=0,
+        )}
+        for scope in (city, home, other, pinned.township_code, pinned.village_code)
+    }  # fmt: skip
+    assert pinned.id in seen[city] and pinned.id in seen[home] and pinned.id not in seen[other]
+    assert pinned.id in seen[pinned.township_code] and pinned.id in seen[pinned.village_code]
+    for scope in (city, home, other):  # the map holds what the lists hold
+        listed = set(
+            db.scalars(select(Case.id).where(where_visible(_desk(db, scope)), Case.geom.is_not(None)))
+        )
+        assert seen[scope] == listed, scope
+    with pytest.raises(InvalidInput, match="转办限本区域内乡镇") as refused:
+        moved = ActionInput("transfer", township=townships[other][0][:9], reason="属地错误")
+        act(db, case_id=_located(db, home), action=moved, caller=desk, now=NOW)
+    assert refused.value.field == "township"
+
+
+def _located(db: Session, county: str) -> int:
+    """A received case the county took in."""
+    return db.scalar(
+        select(Case.id)
+        .where(Case.county_code == county, Case.status == "received")
+        .order_by(Case.id)
+        .limit(1)
+    )
 
 
 def _reads_of(db: Session, read: Callable[[], Any]) -> list[tuple[str, Any]]:
