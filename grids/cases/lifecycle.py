@@ -274,8 +274,9 @@ def _transfer(session: Session, *, case: Case, action: ActionInput) -> dict[str,
         )
     if not in_scope(target, case.county_code):  # as for _pin
         raise InvalidInput(
-            f"township {target} lies outside {case.county_code}, where the case is kept; a case is "
-            "transferred within it (转办限本区域内乡镇，跨县（市、区）事项请退回市级)",
+            f"township {target} lies outside {case.county_code}, which took the case in; transfer "
+            "within it, or reject the case naming where it belongs, for the city to send it there "
+            "(转办限本区域内乡镇；跨县（市、区）事项请不予受理并注明属地，由市级重新派发)",
             field="township",
         )
     data = {"from_township": case.township_code, "to_township": target}
