@@ -77,8 +77,8 @@ def assess(
     if end <= start:
         raise InvalidInput("to must come after from (结束时间须晚于开始时间)", field="to")
     low, high = subtree_span("" if caller.scope_code is None else prefix(caller.scope_code))
-    window = {"level": level, "from": start, "to": end, "now": now, "low": low, "high": high}
-    rows = session.execute(_SQL, window).all()
+    params = {"level": level, "from": start, "to": end, "now": now, "low": low, "high": high}
+    rows = session.execute(_SQL, params).all()
     names = unit_names(session, level, [str(r.unit) for r in rows if r.unit is not None])
     figures = []
     for r in rows:

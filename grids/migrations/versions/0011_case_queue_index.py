@@ -1,6 +1,6 @@
 """Cases: an index of the cases waiting in a county's or the city's queue (no township yet). With
-the township index it finds the cases of a jurisdiction, which lists, supervision and assessment
-read by ranges of codes instead of scanning every case.
+the village and township indexes it finds the cases of a jurisdiction, which every read of cases
+now asks for as ranges of codes instead of scanning them all (grids/cases/queries.py).
 
 Revision ID: 0011
 Revises: 0010
