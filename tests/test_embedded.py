@@ -126,6 +126,10 @@ def test_port_is_remembered_and_replaced_when_taken(cluster: EmbeddedPostgres) -
     cluster.down()
 
     with socket.socket() as squatter:
+        # The stopped server's closed connections may leave the port in TIME_WAIT, which refuses a
+        # plain bind; a listening squatter still keeps PostgreSQL off it (Linux lets no second
+        # socket bind a port another socket listens on, SO_REUSEADDR or not).
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port or 0))
         squatter.listen()
         moved = cluster.up()
